@@ -1,0 +1,59 @@
+// swift-tools-version: 6.1
+// pirec: sketches and flat colour in, finished pictures out. See README.md.
+import PackageDescription
+
+// Plugins are shared libraries named libpirec-ID.so, loaded by the host at run time.
+// `-z nodelete` keeps a Swift plugin mapped even if something dlcloses it.
+let pluginLinkerSettings: [LinkerSetting] = [.unsafeFlags(["-Xlinker", "-z", "-Xlinker", "nodelete"])]
+
+let package = Package(
+    name: "pirec",
+    products: [
+        .executable(name: "pirec", targets: ["pirec"]),
+        .library(name: "pirec-upscaler", type: .dynamic, targets: ["Upscaler"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // System libraries (Debian -dev packages; `make deps` installs them).
+        .systemLibrary(name: "CLibPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CLibYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CInotifyTools", providers: [.apt(["libinotifytools0-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // The plugin ABI: one header, the whole contract.
+        .target(name: "CPirecPlugin"),
+        // libpng behind setjmp: Swift cannot survive a longjmp, so the C side catches it.
+        .target(name: "CPirecPNG", dependencies: ["CLibPNG"]),
+
+        .target(
+            name: "PirecCore",
+            dependencies: [
+                "CPirecPlugin", "CPirecPNG", "CLibYAML",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(name: "PirecPluginKit", dependencies: ["CPirecPlugin"]),
+        .executableTarget(
+            name: "pirec",
+            dependencies: [
+                "PirecCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        // Shipped plugins. Explicit paths: `Plugins/` is also SwiftPM's folder for its own package plugins.
+        .target(
+            name: "Upscaler", dependencies: ["PirecPluginKit", "CPirecPlugin"],
+            path: "Plugins/Upscaler/Sources", linkerSettings: pluginLinkerSettings),
+
+        .testTarget(
+            name: "PirecCoreTests",
+            dependencies: ["PirecCore", "CPirecPlugin"],
+            resources: []),
+        .testTarget(
+            name: "UpscalerTests", dependencies: ["Upscaler", "PirecCore"],
+            path: "Plugins/Upscaler/Tests"),
+    ]
+)

@@ -1,0 +1,1 @@
+/* Empty: this target only publishes include/pirec_plugin.h to Swift. */

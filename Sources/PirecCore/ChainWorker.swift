@@ -1,0 +1,67 @@
+// ChainWorker: one worker's plugin states for one pipeline's chain, created once and reused
+// for every job that worker runs (models load once, not per file).
+import Glibc
+import Logging
+
+/// How long one step took.
+public struct StepTiming: Sendable, Equatable {
+    public var plugin: String
+    public var milliseconds: Double
+}
+
+public final class ChainWorker {
+    public let pipeline: Pipeline
+    private let instances: [PluginInstance]
+
+    /// Creates a state for every step. Errors name the step and the plugin.
+    public init(pipeline: Pipeline, catalog: PluginCatalog, logger: Logger) throws(PluginError) {
+        self.pipeline = pipeline
+        var instances: [PluginInstance] = []
+        for step in pipeline.chain {
+            let library = try catalog.library(for: step.plugin)
+            do {
+                instances.append(try PluginInstance(library: library, configJSON: step.parameters.jsonText, logger: logger))
+            } catch {
+                throw PluginError(path: error.path, pluginID: error.pluginID,
+                                  message: "\(step.mark): \(step.path): cannot start: \(error.message)")
+            }
+        }
+        self.instances = instances
+    }
+
+    /// Runs every step on `frame` in order. Throws naming the failing step.
+    public func run(_ frame: Frame) throws(JobError) -> [StepTiming] {
+        var timings: [StepTiming] = []
+        for (index, instance) in instances.enumerated() {
+            let start = monotonicSeconds()
+            do { try instance.process(frame) } catch {
+                throw JobError(input: "", step: "step \(index + 1) (\(instance.library.id))", message: error.message)
+            }
+            timings.append(StepTiming(plugin: instance.library.id, milliseconds: (monotonicSeconds() - start) * 1000))
+        }
+        return timings
+    }
+}
+
+/// A job that failed: which input, which step, what happened.
+public struct JobError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var input: String
+    public var step: String?
+    public var message: String
+
+    public init(input: String, step: String? = nil, message: String) {
+        self.input = input
+        self.step = step
+        self.message = message
+    }
+
+    public var description: String {
+        [input.isEmpty ? nil : input, step, message].compactMap { $0 }.joined(separator: ": ")
+    }
+}
+
+func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}

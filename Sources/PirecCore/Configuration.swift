@@ -1,0 +1,181 @@
+// Configuration: the typed form of pirec.yaml. `Configuration.load` parses the YAML with
+// libyaml and validates every key, reporting all problems at once with file:line:column.
+// Plugin parameters (`with:`) are checked against each plugin's own table by
+// `PluginCatalog.validate`, since only the loaded plugin knows them. Keys: etc/pirec/README.md.
+import Glibc
+
+public struct Configuration: Sendable {
+    /// The file this came from, as given.
+    public var file: String
+    /// Where plugins are looked for; nil means the built-in default (see `PluginCatalog.defaultDirectories`).
+    public var pluginDirectory: String?
+    /// Where model files named by relative paths are found.
+    public var modelDirectory: String?
+    public var workers: Int
+    public var maxPixels: Int
+    public var maxFileBytes: Int
+    public var pipelines: [Pipeline]
+
+    public func pipeline(named name: String) -> Pipeline? { pipelines.first { $0.name == name } }
+
+    public var pngCodec: PNGCodec { PNGCodec(maxPixels: maxPixels, maxFileBytes: maxFileBytes) }
+
+    static let topKeys = ["plugin_dir", "model_dir", "workers", "max_pixels", "max_file_bytes", "pipelines"]
+    static let pipelineKeys = ["name", "watch", "output", "failed", "inputs", "pair_suffixes", "keep_intermediates",
+                               "output_slot", "chain"]
+
+    /// Reads and validates a configuration file.
+    public static func load(path: String) throws(ConfigErrors) -> Configuration {
+        let bytes: [UInt8]
+        do { bytes = try FileIO.readAll(path: path, maxBytes: 1 << 20) } catch {
+            throw ConfigErrors([ConfigError(mark: SourceMark(file: path, line: 1, column: 1), path: "",
+                                            message: "cannot read configuration: \(error.reason)")])
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw ConfigErrors([ConfigError(mark: SourceMark(file: path, line: 1, column: 1), path: "",
+                                            message: "not UTF-8 text")])
+        }
+        return try parse(text, file: path)
+    }
+
+    /// Validates YAML text; relative paths in it are taken against the folder of `file`.
+    public static func parse(_ text: String, file: String) throws(ConfigErrors) -> Configuration {
+        let root: YAMLNode
+        do { root = try YAMLParser.parse(text, file: file) } catch { throw ConfigErrors([error]) }
+        var reader = ConfigReader()
+        let base = FileIO.split(file).folder
+        var config = Configuration(file: file, pluginDirectory: nil, modelDirectory: nil,
+                                   workers: max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))),
+                                   maxPixels: PNGCodec.defaultMaxPixels, maxFileBytes: PNGCodec.defaultMaxFileBytes,
+                                   pipelines: [])
+        guard let top = reader.mapping(root, "", known: topKeys) else { throw ConfigErrors(reader.errors) }
+        if let node = top["plugin_dir"], let s = reader.string(node, "plugin_dir") {
+            config.pluginDirectory = FileIO.resolve(s, against: base)
+        }
+        if let node = top["model_dir"], let s = reader.string(node, "model_dir") {
+            config.modelDirectory = FileIO.resolve(s, against: base)
+        }
+        if let node = top["workers"], let n = reader.int(node, "workers", in: 1...256) { config.workers = n }
+        if let node = top["max_pixels"], let n = reader.int(node, "max_pixels", in: 1...(1 << 32)) { config.maxPixels = n }
+        if let node = top["max_file_bytes"], let n = reader.int(node, "max_file_bytes", in: 1...(1 << 34)) {
+            config.maxFileBytes = n
+        }
+        if let node = top["pipelines"] {
+            if let items = reader.list(node, "pipelines") {
+                if items.isEmpty { reader.fail(node, "pipelines", "expected at least one pipeline") }
+                for (index, item) in items.enumerated() {
+                    if let pipeline = readPipeline(item, "pipelines[\(index)]", base: base, reader: &reader) {
+                        if config.pipelines.contains(where: { $0.name == pipeline.name }) {
+                            reader.fail(item, "pipelines[\(index)].name", "duplicate pipeline name \"\(pipeline.name)\"")
+                        }
+                        config.pipelines.append(pipeline)
+                    }
+                }
+            }
+        } else {
+            reader.fail(root, "pipelines", "missing required key")
+        }
+        guard reader.errors.isEmpty else { throw ConfigErrors(reader.errors) }
+        return config
+    }
+
+    private static func readPipeline(_ node: YAMLNode, _ path: String, base: String,
+                                     reader: inout ConfigReader) -> Pipeline? {
+        guard let map = reader.mapping(node, path, known: pipelineKeys) else { return nil }
+        let errorCount = reader.errors.count
+        var pipeline = Pipeline(name: "", watch: nil, output: nil, failed: nil, inputs: .single,
+                                keepIntermediates: false, outputSlot: "image", chain: [], mark: node.mark)
+        if let n = map["name"] {
+            if let name = reader.string(n, "\(path).name") {
+                if name.isEmpty || !name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) {
+                    reader.fail(n, "\(path).name", "expected letters, digits, '-' or '_', got \(n.shortDescription)")
+                }
+                pipeline.name = name
+            }
+        } else {
+            reader.fail(node, "\(path).name", "missing required key")
+        }
+        for key in ["watch", "output", "failed"] {
+            guard let n = map[key], let s = reader.string(n, "\(path).\(key)") else { continue }
+            let resolved = FileIO.resolve(s, against: base)
+            switch key {
+            case "watch": pipeline.watch = resolved
+            case "output": pipeline.output = resolved
+            default: pipeline.failed = resolved
+            }
+        }
+        var suffixes = (edge: "_e", color: "_c")
+        if let n = map["pair_suffixes"], let s = reader.mapping(n, "\(path).pair_suffixes", known: ["edge", "color"]) {
+            if let e = s["edge"], let v = reader.string(e, "\(path).pair_suffixes.edge") { suffixes.edge = v }
+            if let c = s["color"], let v = reader.string(c, "\(path).pair_suffixes.color") { suffixes.color = v }
+            if suffixes.edge == suffixes.color || suffixes.edge.isEmpty || suffixes.color.isEmpty {
+                reader.fail(n, "\(path).pair_suffixes", "edge and color suffixes must be different and not empty")
+            }
+        }
+        if let n = map["inputs"], let kind = reader.choice(n, "\(path).inputs", ["single", "pair"]) {
+            pipeline.inputs = kind == "pair" ? .pair(edgeSuffix: suffixes.edge, colorSuffix: suffixes.color) : .single
+        }
+        if let n = map["keep_intermediates"], let b = reader.bool(n, "\(path).keep_intermediates") {
+            pipeline.keepIntermediates = b
+        }
+        if let n = map["output_slot"], let s = reader.string(n, "\(path).output_slot") { pipeline.outputSlot = s }
+        if let n = map["chain"] {
+            if let items = reader.list(n, "\(path).chain") {
+                if items.isEmpty { reader.fail(n, "\(path).chain", "expected at least one step") }
+                for (index, item) in items.enumerated() {
+                    let stepPath = "\(path).chain[\(index)]"
+                    guard let step = reader.mapping(item, stepPath, known: ["plugin", "with"]) else { continue }
+                    guard let p = step["plugin"] else {
+                        reader.fail(item, "\(stepPath).plugin", "missing required key")
+                        continue
+                    }
+                    guard let plugin = reader.string(p, "\(stepPath).plugin") else { continue }
+                    var parameters = YAMLNode(value: .mapping([]), mark: item.mark)
+                    if let w = step["with"] {
+                        if case .mapping = w.value { parameters = w } else {
+                            reader.fail(w, "\(stepPath).with", "expected a mapping of parameters, got \(w.shortDescription)")
+                        }
+                    }
+                    let isPath = plugin.contains("/") || plugin.hasSuffix(".so")
+                    pipeline.chain.append(Step(
+                        plugin: isPath ? FileIO.resolve(plugin, against: base) : plugin,
+                        parameters: parameters, mark: item.mark, pluginMark: p.mark, path: stepPath))
+                }
+            }
+        } else {
+            reader.fail(node, "\(path).chain", "missing required key")
+        }
+        return reader.errors.count == errorCount ? pipeline : nil
+    }
+}
+
+public struct Pipeline: Sendable {
+    public enum Inputs: Equatable, Sendable {
+        /// One PNG per job, placed in the `source` and `image` slots.
+        case single
+        /// `NAME<edgeSuffix>.png` into `edge` and `NAME<colorSuffix>.png` into `color`.
+        case pair(edgeSuffix: String, colorSuffix: String)
+    }
+
+    public var name: String
+    public var watch: String?
+    public var output: String?
+    public var failed: String?
+    public var inputs: Inputs
+    public var keepIntermediates: Bool
+    /// The slot written to the output PNG.
+    public var outputSlot: String
+    public var chain: [Step]
+    public var mark: SourceMark
+}
+
+public struct Step: Sendable {
+    /// A plugin id, or an absolute path to a .so.
+    public var plugin: String
+    /// The `with:` mapping (empty when absent), kept as YAML for checking and for JSON.
+    public var parameters: YAMLNode
+    public var mark: SourceMark
+    public var pluginMark: SourceMark
+    /// Key path, e.g. `pipelines[0].chain[2]`.
+    public var path: String
+}

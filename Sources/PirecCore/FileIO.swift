@@ -1,0 +1,158 @@
+// FileIO: whole-file reads with a size limit, and atomic writes (temp file in the target
+// folder, fsync, rename, fsync the folder), so a reader never sees a half-written output.
+import Glibc
+
+/// A failure tied to one file: the message names the file and the problem.
+public struct FileError: Error, Equatable, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String { path.isEmpty ? reason : "\(path): \(reason)" }
+}
+
+public enum FileIO {
+    /// Reads a whole regular file, refusing one larger than `maxBytes`.
+    public static func readAll(path: String, maxBytes: Int) throws(FileError) -> [UInt8] {
+        let fd = retryOnInterrupt { open(path, O_RDONLY | O_CLOEXEC) }
+        guard fd >= 0 else { throw FileError(path: path, reason: describe(errno)) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw FileError(path: path, reason: describe(errno)) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw FileError(path: path, reason: (info.st_mode & S_IFMT) == S_IFDIR ? "is a directory" : "not a regular file")
+        }
+        let size = Int(info.st_size)
+        guard size <= maxBytes else {
+            throw FileError(path: path, reason: "file is \(size) bytes, over the limit of \(maxBytes) bytes")
+        }
+        var bytes = [UInt8](repeating: 0, count: size)
+        var done = 0
+        while done < size {
+            let n = bytes.withUnsafeMutableBytes { buffer in
+                retryOnInterrupt { read(fd, buffer.baseAddress! + done, size - done) }
+            }
+            if n < 0 { throw FileError(path: path, reason: describe(errno)) }
+            if n == 0 { break }  // shrank while reading
+            done += n
+        }
+        return done == size ? bytes : Array(bytes[0..<done])
+    }
+
+    /// Writes `bytes` to `path` so that `path` holds either its old content or all of the new:
+    /// a temp file `.NAME.XXXXXX.tmp` in the same folder, fsync, rename over, fsync the folder.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(FileError) {
+        let (folder, name) = split(path)
+        var template = Array("\(folder)/.\(name).XXXXXX.tmp".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 4) }
+        guard fd >= 0 else { throw FileError(path: path, reason: "cannot create a temporary file: " + describe(errno)) }
+        let tempPath = String(cBuffer: template)
+        var ok = false
+        defer {
+            if !ok { unlink(tempPath) }
+        }
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { buffer in
+                retryOnInterrupt { write(fd, buffer.baseAddress! + done, bytes.count - done) }
+            }
+            if n <= 0 {
+                let reason = describe(errno)
+                close(fd)
+                throw FileError(path: path, reason: "write failed: " + reason)
+            }
+            done += n
+        }
+        if fchmod(fd, mode) != 0 || fsync(fd) != 0 {
+            let reason = describe(errno)
+            close(fd)
+            throw FileError(path: path, reason: "cannot flush to disk: " + reason)
+        }
+        close(fd)
+        guard rename(tempPath, path) == 0 else { throw FileError(path: path, reason: "cannot rename into place: " + describe(errno)) }
+        ok = true
+        syncFolder(folder)
+    }
+
+    /// Creates a folder and its parents (mode 0755); fine if it exists.
+    public static func makeFolders(_ path: String) throws(FileError) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+                throw FileError(path: path, reason: "cannot create folder: " + describe(errno))
+            }
+        }
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw FileError(path: path, reason: "exists and is not a folder")
+        }
+    }
+
+    public static func isFolder(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// The names in a folder, sorted, without "." and "..".
+    public static func list(_ folder: String) throws(FileError) -> [String] {
+        guard let dir = opendir(folder) else { throw FileError(path: folder, reason: describe(errno)) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// Folder and file name of a path ("." when there is no folder part).
+    public static func split(_ path: String) -> (folder: String, name: String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        let folder = String(path[..<slash])
+        return (folder.isEmpty ? "/" : folder, String(path[path.index(after: slash)...]))
+    }
+
+    /// `path` made absolute against `base` when relative.
+    public static func resolve(_ path: String, against base: String) -> String {
+        path.hasPrefix("/") ? path : (base == "." ? path : base + "/" + path)
+    }
+
+    static func syncFolder(_ folder: String) {
+        let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = fsync(fd)
+        close(fd)
+    }
+
+    static func describe(_ code: Int32) -> String {
+        switch code {
+        case ENOENT: return "no such file"
+        case EACCES, EPERM: return "permission denied"
+        default: return String(cString: strerror(code))
+        }
+    }
+
+    @inline(__always)
+    static func retryOnInterrupt<T: BinaryInteger>(_ body: () -> T) -> T {
+        while true {
+            let result = body()
+            if result >= 0 || errno != EINTR { return result }
+        }
+    }
+}
+
+extension String {
+    /// The text of a C message buffer up to its first NUL, or all of it if there is none.
+    init(cBuffer buffer: [CChar]) {
+        self.init(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

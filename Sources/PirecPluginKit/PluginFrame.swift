@@ -1,0 +1,92 @@
+// PluginFrame and image views: the plugin side of the ABI's host functions. Views read and
+// write through the host's stride; the host owns every image.
+import CPirecPlugin
+
+/// Read access to a host image.
+public struct ImageView {
+    public let width: Int
+    public let height: Int
+    public let channels: Int
+    /// Floats from one row to the next.
+    public let rowStride: Int
+    public let samples: UnsafePointer<Float>
+
+    init(_ image: UnsafePointer<pirec_image>) {
+        let i = image.pointee
+        width = Int(i.width)
+        height = Int(i.height)
+        channels = Int(i.channels)
+        rowStride = Int(i.stride_bytes) / MemoryLayout<Float>.stride
+        samples = UnsafePointer(i.data)
+    }
+
+    @inline(__always)
+    public func row(_ y: Int) -> UnsafePointer<Float> { samples + y * rowStride }
+}
+
+/// Write access to an image this plugin allocated in the current `process` call.
+public struct MutableImageView {
+    public let width: Int
+    public let height: Int
+    public let channels: Int
+    public let rowStride: Int
+    public let samples: UnsafeMutablePointer<Float>
+    let header: UnsafeMutablePointer<pirec_image>
+
+    init(_ image: UnsafeMutablePointer<pirec_image>) {
+        let i = image.pointee
+        header = image
+        width = Int(i.width)
+        height = Int(i.height)
+        channels = Int(i.channels)
+        rowStride = Int(i.stride_bytes) / MemoryLayout<Float>.stride
+        samples = i.data
+    }
+
+    @inline(__always)
+    public func row(_ y: Int) -> UnsafeMutablePointer<Float> { samples + y * rowStride }
+}
+
+/// The host's functions, as handed to `create`.
+public struct PluginHost: @unchecked Sendable {
+    let table: UnsafePointer<pirec_host>
+
+    public func log(_ level: Int32, _ message: String) {
+        table.pointee.log?(table.pointee.context, level, message)
+    }
+}
+
+/// One frame during one `process` call.
+public struct PluginFrame {
+    let host: PluginHost
+    let handle: OpaquePointer
+
+    /// The image in `slot`, or nil when the slot is empty.
+    public func image(_ slot: String) -> ImageView? {
+        host.table.pointee.frame_get(handle, slot).map(ImageView.init)
+    }
+
+    /// The image in `slot`, or a failure naming the empty slot.
+    public func require(_ slot: String) throws(PluginFailure) -> ImageView {
+        guard let image = image(slot) else { throw PluginFailure("input slot \"\(slot)\" is empty") }
+        return image
+    }
+
+    /// A new host-owned image (samples uninitialised).
+    public func newImage(width: Int, height: Int, channels: Int) throws(PluginFailure) -> MutableImageView {
+        guard width > 0, height > 0, width <= UInt32.max, height <= UInt32.max,
+              let image = host.table.pointee.image_new(handle, UInt32(width), UInt32(height), UInt32(channels)) else {
+            throw PluginFailure("cannot allocate a \(width)x\(height) image with \(channels) channels")
+        }
+        return MutableImageView(image)
+    }
+
+    /// Hands `image` to slot `slot`.
+    public func set(_ slot: String, _ image: MutableImageView) throws(PluginFailure) {
+        guard host.table.pointee.frame_set(handle, slot, image.header) == PIREC_OK else {
+            throw PluginFailure("the host refused the image for slot \"\(slot)\"")
+        }
+    }
+
+    public var isCancelled: Bool { host.table.pointee.is_cancelled(handle) != 0 }
+}

@@ -1,0 +1,11 @@
+// pirec: the one-shot command line. Runs a pipeline's chain on files (`pirec run`), checks a
+// configuration (`pirec check`), and lists plugins (`pirec plugins`).
+import ArgumentParser
+
+@main
+struct Pirec: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pirec",
+        abstract: "Turn sketches and flat colour into finished pictures.",
+        subcommands: [RunCommand.self, CheckCommand.self, PluginsCommand.self])
+}
