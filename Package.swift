@@ -48,12 +48,14 @@ let package = Package(
             name: "Upscaler", dependencies: ["PirecPluginKit", "CPirecPlugin"],
             path: "Plugins/Upscaler/Sources", linkerSettings: pluginLinkerSettings),
 
+        // Test support: paths, temporary folders, building C plugins, running the CLI.
+        .target(name: "PirecTestKit", dependencies: ["PirecCore"]),
+        // Tests load the built plugins and run the built `pirec` from the build folder, as
+        // users do; `make test` builds everything first (swift build --build-tests).
+        .testTarget(name: "PirecCoreTests", dependencies: ["PirecCore", "PirecTestKit"]),
+        .testTarget(name: "PirecCLITests", dependencies: ["PirecCore", "PirecTestKit"]),
         .testTarget(
-            name: "PirecCoreTests",
-            dependencies: ["PirecCore", "CPirecPlugin"],
-            resources: []),
-        .testTarget(
-            name: "UpscalerTests", dependencies: ["Upscaler", "PirecCore"],
+            name: "UpscalerTests", dependencies: ["PirecCore", "PirecTestKit"],
             path: "Plugins/Upscaler/Tests"),
     ]
 )

@@ -19,7 +19,12 @@ public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
 public struct ConfigErrors: Error, Equatable, Sendable, CustomStringConvertible {
     public var errors: [ConfigError]
 
-    public init(_ errors: [ConfigError]) { self.errors = errors }
+    /// Keeps the errors in file order (line, then column), whatever order they were found in.
+    public init(_ errors: [ConfigError]) {
+        self.errors = errors.enumerated().sorted {
+            ($0.element.mark.line, $0.element.mark.column, $0.offset) < ($1.element.mark.line, $1.element.mark.column, $1.offset)
+        }.map(\.element)
+    }
 
     public var description: String { errors.map(\.description).joined(separator: "\n") }
 }

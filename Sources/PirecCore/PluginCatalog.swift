@@ -67,7 +67,7 @@ public struct PluginCatalog: Sendable {
                 PluginCatalog.check(step, against: library, reader: &reader)
             }
         }
-        return reader.errors
+        return ConfigErrors(reader.errors).errors
     }
 
     static func check(_ step: Step, against library: PluginLibrary, reader: inout ConfigReader) {

@@ -1,0 +1,106 @@
+// Configuration parsing: typed values, and every error reported at file:line:column with
+// its key path, all of them in one run.
+import PirecCore
+import PirecTestKit
+import Testing
+
+@Suite struct ConfigurationTests {
+    @Test func readsAFullConfiguration() throws {
+        let text = """
+            plugin_dir: plugins
+            model_dir: /models
+            workers: 3
+            max_pixels: 1000
+            pipelines:
+              - name: photo
+                watch: in
+                output: /out
+                failed: failed
+                inputs: pair
+                pair_suffixes: { edge: -sketch, color: -flat }
+                keep_intermediates: yes
+                chain:
+                  - plugin: upscaler
+                    with: { scale: 4, filter: "bicubic" }
+                  - plugin: ./my.so
+            """
+        let config = try Configuration.parse(text, file: "/etc/pirec/pirec.yaml")
+        #expect(config.pluginDirectory == "/etc/pirec/plugins")
+        #expect(config.modelDirectory == "/models")
+        #expect(config.workers == 3)
+        #expect(config.maxPixels == 1000)
+        let p = try #require(config.pipeline(named: "photo"))
+        #expect(p.watch == "/etc/pirec/in" && p.output == "/out" && p.failed == "/etc/pirec/failed")
+        #expect(p.inputs == .pair(edgeSuffix: "-sketch", colorSuffix: "-flat"))
+        #expect(p.keepIntermediates)
+        #expect(p.chain.map(\.plugin) == ["upscaler", "/etc/pirec/./my.so"])
+        #expect(p.chain[0].parameters.jsonText == #"{"scale":4,"filter":"bicubic"}"#)
+        #expect(p.chain[1].parameters.jsonText == "{}")
+        #expect(p.chain[0].mark == SourceMark(file: "/etc/pirec/pirec.yaml", line: 14, column: 9))
+    }
+
+    @Test func reportsEveryErrorWithItsPlace() {
+        let text = """
+            workers: many
+            colour: red
+            pipelines:
+              - name: a
+                inputs: triple
+                chain:
+                  - plugin: upscaler
+                    with: [1, 2]
+              - name: a
+                chain: []
+              - chain:
+                  - with: {}
+            """
+        #expect {
+            _ = try Configuration.parse(text, file: "c.yaml")
+        } throws: { error in
+            let lines = "\(error)".split(separator: "\n").map(String.init)
+            return lines == [
+                "c.yaml:1:10: workers: expected an integer in 1...256, got \"many\"",
+                "c.yaml:2:1: colour: unknown key (known keys: plugin_dir, model_dir, workers, max_pixels, max_file_bytes, pipelines)",
+                "c.yaml:5:13: pipelines[0].inputs: expected single or pair, got \"triple\"",
+                "c.yaml:8:15: pipelines[0].chain[0].with: expected a mapping of parameters, got a list",
+                "c.yaml:10:12: pipelines[1].chain: expected at least one step",
+                "c.yaml:11:5: pipelines[2].name: missing required key",
+                "c.yaml:12:9: pipelines[2].chain[0].plugin: missing required key",
+            ]
+        }
+    }
+
+    @Test func reportsSyntaxErrorsWithLineAndColumn() {
+        #expect {
+            _ = try Configuration.parse("pipelines:\n  - name: a\n   chain: [\n", file: "bad.yaml")
+        } throws: { "\($0)".hasPrefix("bad.yaml:3:") && "\($0)".contains("YAML syntax error") }
+    }
+
+    @Test func reportsAMissingFile() {
+        #expect { _ = try Configuration.load(path: "/nonexistent/pirec.yaml") } throws: {
+            "\($0)" == "/nonexistent/pirec.yaml:1:1: cannot read configuration: no such file"
+        }
+    }
+
+    @Test func checksPluginParametersAgainstThePlugin() throws {
+        let text = """
+            pipelines:
+              - name: up
+                chain:
+                  - plugin: upscaler
+                    with:
+                      scale: big
+                      filter: nearest
+                      sharpen: 1
+                  - plugin: missing-one
+            """
+        let config = try Configuration.parse(text, file: "etc/pirec/pirec.yaml")
+        let catalog = PluginCatalog(directories: [TestPaths.build])
+        let lines = catalog.validate(config).map(\.description)
+        #expect(lines.count == 4)
+        #expect(lines[0] == "etc/pirec/pirec.yaml:6:18: pipelines[0].chain[0].with.scale: expected 2 or 4, got \"big\"")
+        #expect(lines[1] == "etc/pirec/pirec.yaml:7:19: pipelines[0].chain[0].with.filter: expected lanczos3 or bicubic, got \"nearest\"")
+        #expect(lines[2].hasPrefix("etc/pirec/pirec.yaml:8:11: pipelines[0].chain[0].with.sharpen: unknown parameter for plugin upscaler"))
+        #expect(lines[3].hasPrefix("etc/pirec/pirec.yaml:9:17: pipelines[0].chain[1].plugin: no plugin \"missing-one\""))
+    }
+}
