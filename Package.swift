@@ -54,6 +54,7 @@ let package = Package(
         // users do; `make test` builds everything first (swift build --build-tests).
         .testTarget(name: "PirecCoreTests", dependencies: ["PirecCore", "PirecTestKit"]),
         .testTarget(name: "PirecCLITests", dependencies: ["PirecCore", "PirecTestKit"]),
+        .testTarget(name: "SystemLibraryTests", dependencies: ["COpenBLAS", "CInotifyTools", "PirecTestKit"]),
         .testTarget(
             name: "UpscalerTests", dependencies: ["PirecCore", "PirecTestKit"],
             path: "Plugins/Upscaler/Tests"),

@@ -19,7 +19,7 @@ public struct PluginCatalog: Sendable {
     /// executable's own folder (a `swift build` tree).
     public static func defaultDirectories(executable: String) -> [String] {
         let folder = FileIO.split(executable).folder
-        return [folder + "/../lib/pirec/plugins", folder]
+        return [FileIO.split(folder).folder + "/lib/pirec/plugins", folder]
     }
 
     /// Loads every plugin file in `directories` (missing folders are skipped). The first

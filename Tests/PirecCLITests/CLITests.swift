@@ -117,6 +117,23 @@ import Testing
         #expect(files(in: out).isEmpty)
     }
 
+    @Test func unreadableInputIsNamed() throws {
+        let folder = TestPaths.temporaryFolder()
+        chmod(folder, 0o777)
+        let locked = folder + "/locked.png"
+        try FileManager.default.copyItem(atPath: TestPaths.fixture("upscale/one.png"), toPath: locked)
+        chmod(locked, 0)
+        let arguments = ["run", "--config", example, "--pipeline", "upscale2", locked, "-o", folder + "/out"]
+        // Root reads any file, so as root the command runs as nobody (setpriv, util-linux).
+        let result = getuid() == 0
+            ? try TestProcess.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", TestPaths.pirec]
+                + arguments)
+            : try TestProcess.run(TestPaths.pirec, arguments)
+        #expect(result.status == 1)
+        #expect(result.stderr == "error: \(locked): permission denied\n")
+        #expect(files(in: folder + "/out").isEmpty)
+    }
+
     @Test func unknownPipelineAndMissingPlugin() throws {
         let wrong = try TestProcess.pirec("run", "--config", example, "--pipeline", "nope", "x.png", "-o", "/tmp")
         #expect(wrong.status == 1 && wrong.stderr.contains("no pipeline named \"nope\" (pipelines: upscale2, upscale4)"))
