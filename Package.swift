@@ -11,6 +11,9 @@ let package = Package(
     products: [
         .executable(name: "pirec", targets: ["pirec"]),
         .library(name: "pirec-upscaler", type: .dynamic, targets: ["Upscaler"]),
+        .library(name: "pirec-resize", type: .dynamic, targets: ["Resize"]),
+        .library(name: "pirec-edge-extractor", type: .dynamic, targets: ["EdgeExtractor"]),
+        .library(name: "pirec-color-quantizer", type: .dynamic, targets: ["ColorQuantizer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -35,6 +38,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(name: "PirecPluginKit", dependencies: ["CPirecPlugin"]),
+        // Image algorithms more than one plugin uses (resampling).
+        .target(name: "PirecImaging", dependencies: ["PirecPluginKit"]),
         .executableTarget(
             name: "pirec",
             dependencies: [
@@ -45,8 +50,19 @@ let package = Package(
 
         // Shipped plugins. Explicit paths: `Plugins/` is also SwiftPM's folder for its own package plugins.
         .target(
-            name: "Upscaler", dependencies: ["PirecPluginKit", "CPirecPlugin"],
+            name: "Upscaler", dependencies: ["PirecPluginKit", "PirecImaging", "CPirecPlugin"],
             path: "Plugins/Upscaler/Sources", linkerSettings: pluginLinkerSettings),
+        .target(
+            name: "Resize", dependencies: ["PirecPluginKit", "PirecImaging", "CPirecPlugin"],
+            path: "Plugins/Resize/Sources", linkerSettings: pluginLinkerSettings),
+        .target(
+            name: "EdgeExtractor", dependencies: ["PirecPluginKit", "CPirecPlugin"],
+            path: "Plugins/EdgeExtractor/Sources", swiftSettings: [.unsafeFlags(["-Ounchecked"])],
+            linkerSettings: pluginLinkerSettings),
+        .target(
+            name: "ColorQuantizer", dependencies: ["PirecPluginKit", "CPirecPlugin"],
+            path: "Plugins/ColorQuantizer/Sources", swiftSettings: [.unsafeFlags(["-Ounchecked"])],
+            linkerSettings: pluginLinkerSettings),
 
         // Test support: paths, temporary folders, building C plugins, running the CLI.
         .target(name: "PirecTestKit", dependencies: ["PirecCore"]),
@@ -55,6 +71,12 @@ let package = Package(
         .testTarget(name: "PirecCoreTests", dependencies: ["PirecCore", "PirecTestKit"]),
         .testTarget(name: "PirecCLITests", dependencies: ["PirecCore", "PirecTestKit"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["COpenBLAS", "CInotifyTools", "PirecTestKit"]),
+        .testTarget(name: "ResizeTests", dependencies: ["PirecCore", "PirecTestKit"], path: "Plugins/Resize/Tests"),
+        .testTarget(
+            name: "EdgeExtractorTests", dependencies: ["PirecCore", "PirecTestKit"], path: "Plugins/EdgeExtractor/Tests"),
+        .testTarget(
+            name: "ColorQuantizerTests", dependencies: ["PirecCore", "PirecTestKit"],
+            path: "Plugins/ColorQuantizer/Tests"),
         .testTarget(
             name: "UpscalerTests", dependencies: ["PirecCore", "PirecTestKit"],
             path: "Plugins/Upscaler/Tests"),

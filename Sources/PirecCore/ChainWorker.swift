@@ -22,8 +22,7 @@ public final class ChainWorker {
             do {
                 instances.append(try PluginInstance(library: library, configJSON: step.parameters.jsonText, logger: logger))
             } catch {
-                throw PluginError(path: error.path, pluginID: error.pluginID,
-                                  message: "\(step.mark): \(step.path): cannot start: \(error.message)")
+                throw PluginError(path: "", pluginID: "", message: step.startError(error).description)
             }
         }
         self.instances = instances
@@ -40,6 +39,21 @@ public final class ChainWorker {
             timings.append(StepTiming(plugin: instance.library.id, milliseconds: (monotonicSeconds() - start) * 1000))
         }
         return timings
+    }
+}
+
+extension Step {
+    /// Where a plugin's `create` failure belongs: at the `with:` key its message starts with
+    /// ("scale: expected ..."), else at the step.
+    func startError(_ error: PluginError) -> ConfigError {
+        if case let .mapping(pairs) = parameters.value {
+            for (key, _) in pairs {
+                guard let name = key.scalarText, error.message.hasPrefix(name + ": ") else { continue }
+                return ConfigError(mark: key.mark, path: "\(path).with.\(name)",
+                                   message: "plugin \(error.pluginID): " + error.message.dropFirst(name.count + 2))
+            }
+        }
+        return ConfigError(mark: mark, path: path, message: "plugin \(error.pluginID) cannot start: \(error.message)")
     }
 }
 

@@ -2,6 +2,7 @@
 // refused and why. It resolves chain steps to libraries and checks each step's `with:`
 // block against the plugin's parameter table, with the YAML position of every problem.
 import Glibc
+import Logging
 
 public struct PluginCatalog: Sendable {
     public private(set) var libraries: [String: PluginLibrary] = [:]
@@ -68,6 +69,24 @@ public struct PluginCatalog: Sendable {
             }
         }
         return ConfigErrors(reader.errors).errors
+    }
+
+    /// Creates every step's plugin once, as a worker would, and reports what `create`
+    /// refuses (checks a plugin makes beyond its parameter table, files it cannot open).
+    /// Run it after `validate` found nothing.
+    public func startCheck(_ configuration: Configuration, logger: Logger) -> [ConfigError] {
+        var errors: [ConfigError] = []
+        for pipeline in configuration.pipelines {
+            for step in pipeline.chain {
+                do {
+                    _ = try PluginInstance(library: try library(for: step.plugin), configJSON: step.parameters.jsonText,
+                                           logger: logger)
+                } catch {
+                    errors.append(step.startError(error))
+                }
+            }
+        }
+        return ConfigErrors(errors).errors
     }
 
     static func check(_ step: Step, against library: PluginLibrary, reader: inout ConfigReader) {

@@ -17,7 +17,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let logger = Console.logger(verbose: verbose)
-        let (configuration, catalog) = try Console.loadChecked(config, pluginDir: pluginDir)
+        let (configuration, catalog) = try Console.loadChecked(config, pluginDir: pluginDir, startPlugins: false)
         guard let pipeline = configuration.pipeline(named: pipeline) else {
             let names = configuration.pipelines.map(\.name).joined(separator: ", ")
             throw Console.fail("\(config): no pipeline named \"\(self.pipeline)\" (pipelines: \(names))")
@@ -67,7 +67,7 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .long, help: "Plugin folder, overriding the configuration's plugin_dir.") var pluginDir: String?
 
     func run() throws {
-        _ = try Console.loadChecked(config, pluginDir: pluginDir)
+        _ = try Console.loadChecked(config, pluginDir: pluginDir, startPlugins: true)
         print("configuration OK")
     }
 }

@@ -29,8 +29,12 @@ enum Console {
         return PluginCatalog.defaultDirectories(executable: executable)
     }
 
-    /// Loads the configuration, the plugin catalog, and checks every step against its plugin.
-    static func loadChecked(_ path: String, pluginDir: String?) throws -> (Configuration, PluginCatalog) {
+    /// Loads the configuration, the plugin catalog, and checks every step against its plugin;
+    /// with `startPlugins`, also creates each step's plugin once (what `pirec check` does;
+    /// `pirec run` skips it, since starting its workers reports the same errors).
+    static func loadChecked(_ path: String, pluginDir: String?, startPlugins: Bool) throws
+        -> (Configuration, PluginCatalog)
+    {
         let configuration: Configuration
         do { configuration = try Configuration.load(path: path) } catch {
             for e in error.errors { Console.error(e.description) }
@@ -38,7 +42,10 @@ enum Console {
         }
         let directories = pluginDir.map { [$0] } ?? configuration.pluginDirectory.map { [$0] } ?? defaultPluginDirectories
         let catalog = PluginCatalog(directories: directories)
-        let problems = catalog.validate(configuration)
+        var problems = catalog.validate(configuration)
+        if problems.isEmpty && startPlugins {
+            problems = catalog.startCheck(configuration, logger: logger(verbose: false))
+        }
         guard problems.isEmpty else {
             for e in problems { Console.error(e.description) }
             throw ExitCode(1)

@@ -16,6 +16,11 @@ Outputs (paths relative to the repository root):
   Tests/Fixtures/upscale/   upscaler inputs + Pillow LANCZOS/BICUBIC references
   examples/                 small example images for users
   examples/pair/            edge-map / flat-colour pair (cat_e.png, cat_c.png)
+  Tests/Fixtures/classical/ inputs + skimage Canny, OpenCV medianBlur and
+                            OpenCV k-means references (kmeans.json)
+
+The emoji inputs in classical/ are rendered from the Debian package
+fonts-noto-color-emoji (/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf).
 
 All PNGs are written by the small pure-Python writer below (zlib level 9, one
 IDAT chunk, no ancillary chunks other than PLTE/tRNS), so no timestamps or
@@ -30,8 +35,9 @@ import sys
 import zlib
 from pathlib import Path
 
+import cv2
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 import skimage
 import skimage.data
@@ -47,6 +53,8 @@ BAD_DIR = FIX / "bad"
 UP_DIR = FIX / "upscale"
 EX_DIR = ROOT / "examples"
 PAIR_DIR = EX_DIR / "pair"
+CLS_DIR = FIX / "classical"
+EMOJI_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")
 
 PNG_SIG = b"\x89PNG\r\n\x1a\n"
 
@@ -439,6 +447,180 @@ def make_examples():
 
 
 # --------------------------------------------------------------------------
+# e. Classical plugin references (Canny, median, k-means)
+# --------------------------------------------------------------------------
+
+CANNY_SIGMAS = (1.0, 2.5, 3.5)
+MEDIAN_SIZES = (3, 7, 25)
+KMEANS_K = (3, 4, 5, 6, 7, 8)          # on the median25 output
+KMEANS_K_MEDIAN7 = (3, 8)              # on the median7 output
+KMEANS_SEED = 12345
+KMEANS_CRITERIA = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 10, 1.0)
+KMEANS_ATTEMPTS = 8
+
+
+def draw_lineart():
+    """120x90 RGB: black lines, circles and curves (1-3 px) on white."""
+    im = Image.new("RGB", (120, 90), (255, 255, 255))
+    d = ImageDraw.Draw(im)
+    k = (0, 0, 0)
+    d.line([(5, 5), (114, 5)], fill=k, width=1)
+    d.line([(5, 84), (60, 40)], fill=k, width=2)
+    d.line([(10, 15), (10, 80)], fill=k, width=3)
+    d.line([(60, 40), (114, 84)], fill=k, width=1)
+    d.ellipse([20, 14, 56, 50], outline=k, width=2)
+    d.ellipse([80, 12, 108, 40], outline=k, width=1)
+    d.ellipse([70, 55, 90, 75], outline=k, width=3)
+    d.arc([30, 50, 70, 88], start=200, end=340, fill=k, width=2)
+    # a sine curve as a 1-px polyline
+    pts = []
+    for x in range(62, 118):
+        pts.append((x, int(round(60 + 8 * np.sin((x - 62) / 9.0)))))
+    d.line(pts, fill=k, width=1)
+    # a quadratic Bezier curve, 2 px
+    p0, p1, p2 = (15, 30), (45, -5), (75, 30)
+    bz = []
+    for i in range(41):
+        t = i / 40
+        x = (1 - t) ** 2 * p0[0] + 2 * (1 - t) * t * p1[0] + t * t * p2[0]
+        y = (1 - t) ** 2 * p0[1] + 2 * (1 - t) * t * p1[1] + t * t * p2[1]
+        bz.append((int(round(x)), int(round(y))))
+    d.line(bz, fill=k, width=2)
+    return np.asarray(im)
+
+
+def draw_clipart():
+    """100x100 RGB: flat filled shapes, 4 colours, no antialiasing."""
+    im = Image.new("RGB", (100, 100), (255, 255, 255))
+    d = ImageDraw.Draw(im)
+    red, blue, yellow = (220, 40, 40), (40, 70, 200), (250, 210, 30)
+    d.rectangle([8, 10, 55, 48], fill=blue)
+    d.ellipse([40, 30, 92, 82], fill=red)
+    d.polygon([(10, 92), (35, 55), (60, 92)], fill=yellow)
+    d.rectangle([70, 6, 94, 24], fill=yellow)
+    d.ellipse([18, 18, 34, 34], fill=red)
+    return np.asarray(im)
+
+
+def render_emoji(codepoint):
+    """128x128 RGB from the Noto Color Emoji bitmap strike (ppem 109)."""
+    if not EMOJI_FONT.exists():
+        raise SystemExit(f"{EMOJI_FONT} not found: "
+                         "apt-get install -y fonts-noto-color-emoji")
+    font = ImageFont.truetype(str(EMOJI_FONT), 109)
+    ch = chr(codepoint)
+    l, t, r, b = font.getbbox(ch, mode="RGBA")
+    glyph = Image.new("RGBA", (r - l, b - t), (255, 255, 255, 0))
+    ImageDraw.Draw(glyph).text((-l, -t), ch, font=font, embedded_color=True)
+    white = Image.new("RGBA", glyph.size, (255, 255, 255, 255))
+    rgb = Image.alpha_composite(white, glyph).convert("RGB")
+    side = max(rgb.size)
+    square = Image.new("RGB", (side, side), (255, 255, 255))
+    square.paste(rgb, ((side - rgb.size[0]) // 2, (side - rgb.size[1]) // 2))
+    return np.asarray(square.resize((128, 128), Image.LANCZOS))
+
+
+def classical_inputs():
+    """name -> uint8 array, (H, W, 3) RGB or (H, W) gray. Order is fixed."""
+    astro = skimage.data.astronaut()                       # 512x512
+    coffee = skimage.data.coffee()                         # 600x400
+    chelsea = skimage.data.chelsea()                       # 451x300
+    cam = skimage.data.camera()                            # 512x512 gray
+    text = skimage.data.text()                             # 448x172 gray
+    ramp_x = np.round(np.arange(64) * 255.0 / 63).astype(np.int64)
+    ramp = np.zeros((48, 64, 3), dtype=np.uint8)
+    ramp[:, :, 0] = ramp_x[None, :]
+    ramp[:, :, 1] = (255 - ramp_x)[None, :]
+    ramp[:, :, 2] = (ramp_x // 2 + 64)[None, :]
+    return {
+        "astronaut": lanczos_resize(astro, (128, 128)),
+        "coffee": lanczos_resize(np.ascontiguousarray(coffee[12:389, :]),
+                                 (97, 61)),
+        "chelsea": lanczos_resize(np.ascontiguousarray(chelsea[:, :450]),
+                                  (150, 100)),
+        "camera": lanczos_resize(cam, (128, 128)),
+        "text": np.ascontiguousarray(text[20:80, 90:250]),
+        "lineart": draw_lineart(),
+        "clipart": draw_clipart(),
+        "emoji_cat": render_emoji(0x1F431),
+        "emoji_apple": render_emoji(0x1F34E),
+        "one": np.array([[[200, 80, 30]]], dtype=np.uint8),
+        "black": np.zeros((24, 32, 3), dtype=np.uint8),
+        "ramp": ramp,
+        "noise": noise_rgb(40, 30, 31).astype(np.uint8),
+    }
+
+
+def canny_reference(arr, sigma):
+    if arr.ndim == 2:
+        gray = arr / 255.0
+    else:
+        gray = rgb2gray(arr)
+    edges = canny(gray, sigma=sigma)
+    return np.where(edges, 255, 0).astype(np.uint8)
+
+
+def kmeans_record(name, median_size, rgb, k):
+    samples = rgb.reshape(-1, 3).astype(np.float32)
+    cv2.setRNGSeed(KMEANS_SEED)
+    compactness, labels, centers = cv2.kmeans(
+        samples, k, None, KMEANS_CRITERIA, KMEANS_ATTEMPTS,
+        cv2.KMEANS_PP_CENTERS)
+    quant = centers[labels.reshape(-1)]
+    distinct = int(np.unique(quant, axis=0).shape[0])
+    return {"image": name, "median": median_size, "k": int(k),
+            "compactness": float(compactness), "distinct_colors": distinct}
+
+
+def make_classical_fixtures():
+    refs = {}          # relative file name -> array written (for verify)
+    medians = {}       # (name, ksize) -> RGB uint8 array
+    inputs = classical_inputs()
+    for name, arr in inputs.items():
+        assert arr.dtype == np.uint8 and arr.ndim in (2, 3), name
+        save_u8(CLS_DIR / f"{name}.png", arr)
+        refs[f"{name}.png"] = arr
+        for s in CANNY_SIGMAS:
+            e = canny_reference(arr, s)
+            fname = f"{name}.canny.s{s:g}.png"
+            save_u8(CLS_DIR / fname, e)
+            refs[fname] = e
+        rgb = arr if arr.ndim == 3 else np.stack([arr, arr, arr], axis=2)
+        rgb = np.ascontiguousarray(rgb)
+        for ksize in MEDIAN_SIZES:
+            m = cv2.medianBlur(rgb, ksize)
+            assert m.shape == rgb.shape and m.dtype == np.uint8
+            medians[(name, ksize)] = m
+            fname = f"{name}.median{ksize}.png"
+            save_u8(CLS_DIR / fname, m)
+            refs[fname] = m
+
+    records = []
+    for median_size, ks in ((25, KMEANS_K), (7, KMEANS_K_MEDIAN7)):
+        for name in inputs:
+            m = medians[(name, median_size)]
+            for k in ks:
+                if m.shape[0] * m.shape[1] < k:
+                    continue
+                records.append(kmeans_record(name, median_size, m, k))
+    write_text(CLS_DIR / "kmeans.json",
+               "[\n" + ",\n".join(json.dumps(r) for r in records) + "\n]\n")
+    return refs
+
+
+def verify_classical(refs):
+    for fname, want in refs.items():
+        im = Image.open(CLS_DIR / fname)
+        im.load()
+        assert im.mode == ("L" if want.ndim == 2 else "RGB"), (fname, im.mode)
+        assert (np.asarray(im) == want).all(), fname
+    for fname in refs:
+        if ".canny." in fname:
+            v = np.unique(np.asarray(Image.open(CLS_DIR / fname)))
+            assert set(v.tolist()) <= {0, 255}, fname
+
+
+# --------------------------------------------------------------------------
 # Self-check: read everything back with Pillow
 # --------------------------------------------------------------------------
 
@@ -495,13 +677,16 @@ def verify(info):
 
 def main():
     print(f"numpy {np.__version__}, Pillow {Image.__version__}, "
-          f"scikit-image {skimage.__version__}, zlib {zlib.ZLIB_RUNTIME_VERSION}",
+          f"scikit-image {skimage.__version__}, OpenCV {cv2.__version__}, "
+          f"zlib {zlib.ZLIB_RUNTIME_VERSION}",
           file=sys.stderr)
     info = make_png_fixtures()
     make_bad_fixtures()
     make_upscale_fixtures()
     make_examples()
+    classical = make_classical_fixtures()
     verify(info)
+    verify_classical(classical)
     for p in WRITTEN:
         print(p.relative_to(ROOT))
 

@@ -1,0 +1,67 @@
+// EdgeCleanup: what users tune for sparser or cleaner edges: dropping short pieces
+// (8-connected components under `min_length` pixels) and thinning strokes to one pixel
+// (Zhang-Suen 1984).
+
+enum EdgeCleanup {
+    /// Clears every 8-connected piece of edge pixels (value > 0.5) smaller than `minimum`.
+    static func dropShortPieces(_ edges: inout Plane, minimum: Int) {
+        guard minimum > 1 else { return }
+        let w = edges.width, h = edges.height
+        var seen = [Bool](repeating: false, count: w * h)
+        var piece: [Int] = []
+        var stack: [Int] = []
+        for seed in 0..<(w * h) where edges.samples[seed] > 0.5 && !seen[seed] {
+            piece.removeAll(keepingCapacity: true)
+            seen[seed] = true
+            stack.append(seed)
+            while let i = stack.popLast() {
+                piece.append(i)
+                let y = i / w, x = i - y * w
+                for ny in max(y - 1, 0)...min(y + 1, h - 1) {
+                    for nx in max(x - 1, 0)...min(x + 1, w - 1) {
+                        let j = ny * w + nx
+                        if !seen[j] && edges.samples[j] > 0.5 {
+                            seen[j] = true
+                            stack.append(j)
+                        }
+                    }
+                }
+            }
+            if piece.count < minimum { for i in piece { edges.samples[i] = 0 } }
+        }
+    }
+
+    /// Zhang-Suen thinning of a binary plane (1 = stroke), to strokes one pixel wide.
+    static func thin(_ plane: inout Plane) {
+        let w = plane.width, h = plane.height
+        guard w >= 3, h >= 3 else { return }
+        var on = plane.samples.map { $0 > 0.5 }
+        var changed = true
+        var remove: [Int] = []
+        while changed {
+            changed = false
+            for pass in 0..<2 {
+                remove.removeAll(keepingCapacity: true)
+                for y in 1..<(h - 1) {
+                    for x in 1..<(w - 1) where on[y * w + x] {
+                        // Neighbours clockwise from north: p2 ... p9.
+                        let p = [on[(y - 1) * w + x], on[(y - 1) * w + x + 1], on[y * w + x + 1], on[(y + 1) * w + x + 1],
+                                 on[(y + 1) * w + x], on[(y + 1) * w + x - 1], on[y * w + x - 1], on[(y - 1) * w + x - 1]]
+                        let count = p.filter { $0 }.count
+                        guard count >= 2 && count <= 6 else { continue }
+                        var transitions = 0
+                        for k in 0..<8 where !p[k] && p[(k + 1) % 8] { transitions += 1 }
+                        guard transitions == 1 else { continue }
+                        let (p2, p4, p6, p8) = (p[0], p[2], p[4], p[6])
+                        if pass == 0 ? (!(p2 && p4 && p6) && !(p4 && p6 && p8)) : (!(p2 && p4 && p8) && !(p2 && p6 && p8)) {
+                            remove.append(y * w + x)
+                        }
+                    }
+                }
+                for i in remove { on[i] = false }
+                if !remove.isEmpty { changed = true }
+            }
+        }
+        plane.samples = on.map { $0 ? 1 : 0 }
+    }
+}

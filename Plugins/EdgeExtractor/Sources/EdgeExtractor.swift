@@ -1,0 +1,49 @@
+// EdgeExtractor: the plugin state. `canny` reads `source` (a photo); `normalize` reads
+// `edge` (a user's sketch from a pair). Both write a 1-channel `edge`: 1 on lines, 0 elsewhere.
+import PirecPluginKit
+
+final class EdgeExtractor: PluginState {
+    enum Method {
+        case canny(Canny)
+        case normalize(SketchNormalizer)
+    }
+
+    let method: Method
+    let minLength: Int
+    let thin: Bool
+
+    init(parameters: PluginParameters) throws(PluginFailure) {
+        let low = Float(parameters.double("low")), high = Float(parameters.double("high"))
+        switch parameters.string("method") {
+        case "normalize":
+            guard let lines = SketchNormalizer.Polarity(rawValue: parameters.string("lines")) else {
+                throw PluginFailure("lines: expected auto, dark or light, got \"\(parameters.string("lines"))\"")
+            }
+            method = .normalize(SketchNormalizer(threshold: Float(parameters.double("threshold")), lines: lines))
+        default:
+            guard low <= high else { throw PluginFailure("low: must not exceed high (\(high)), got \(low)") }
+            method = .canny(Canny(sigma: Float(parameters.double("sigma")), low: low, high: high))
+        }
+        minLength = parameters.int("min_length")
+        thin = parameters.bool("thin")
+    }
+
+    func process(_ frame: PluginFrame) throws(PluginFailure) {
+        var edges: Plane
+        switch method {
+        case let .canny(canny):
+            let input = try frame.require("source")
+            guard let found = canny.detect(Plane(gray: input), isCancelled: { frame.isCancelled }) else {
+                throw PluginFailure.cancelled
+            }
+            edges = found
+        case let .normalize(normalizer):
+            edges = normalizer.normalize(Plane(gray: try frame.require("edge")))
+        }
+        if thin { EdgeCleanup.thin(&edges) }
+        EdgeCleanup.dropShortPieces(&edges, minimum: minLength)
+        let output = try frame.newImage(width: edges.width, height: edges.height, channels: 1)
+        edges.copy(into: output)
+        try frame.set("edge", output)
+    }
+}
