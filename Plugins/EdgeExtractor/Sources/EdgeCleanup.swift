@@ -4,7 +4,7 @@
 
 enum EdgeCleanup {
     /// Clears every 8-connected piece of edge pixels (value > 0.5) smaller than `minimum`.
-    static func dropShortPieces(_ edges: inout Plane, minimum: Int) {
+    static func dropShortPieces(_ edges: Plane, minimum: Int) {
         guard minimum > 1 else { return }
         let w = edges.width, h = edges.height
         var seen = [Bool](repeating: false, count: w * h)
@@ -32,10 +32,10 @@ enum EdgeCleanup {
     }
 
     /// Zhang-Suen thinning of a binary plane (1 = stroke), to strokes one pixel wide.
-    static func thin(_ plane: inout Plane) {
+    static func thin(_ plane: Plane) {
         let w = plane.width, h = plane.height
         guard w >= 3, h >= 3 else { return }
-        var on = plane.samples.map { $0 > 0.5 }
+        var on = (0..<plane.count).map { plane.samples[$0] > 0.5 }
         var changed = true
         var remove: [Int] = []
         while changed {
@@ -62,6 +62,6 @@ enum EdgeCleanup {
                 if !remove.isEmpty { changed = true }
             }
         }
-        plane.samples = on.map { $0 ? 1 : 0 }
+        for i in 0..<plane.count { plane.samples[i] = on[i] ? 1 : 0 }
     }
 }

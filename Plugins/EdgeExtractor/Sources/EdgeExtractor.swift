@@ -28,20 +28,29 @@ final class EdgeExtractor: PluginState {
         thin = parameters.bool("thin")
     }
 
+    let workspace = Workspace()
+
     func process(_ frame: PluginFrame) throws(PluginFailure) {
-        var edges: Plane
+        let input: ImageView
+        switch method {
+        case .canny: input = try frame.require("source")
+        case .normalize: input = try frame.require("edge")
+        }
+        let planes = workspace.planes(4, width: input.width, height: input.height)
+        let gray = planes[0], edges = planes[1]
+        gray.fill(gray: input)
         switch method {
         case let .canny(canny):
-            let input = try frame.require("source")
-            guard let found = canny.detect(Plane(gray: input), isCancelled: { frame.isCancelled }) else {
+            guard canny.detect(gray, into: edges, scratch: planes[2], magnitude: planes[3], stack: &workspace.stack,
+                               isCancelled: { frame.isCancelled }) else {
                 throw PluginFailure.cancelled
             }
-            edges = found
         case let .normalize(normalizer):
-            edges = normalizer.normalize(Plane(gray: try frame.require("edge")))
+            normalizer.normalize(gray)
+            for i in 0..<gray.count { edges.samples[i] = gray.samples[i] }
         }
-        if thin { EdgeCleanup.thin(&edges) }
-        EdgeCleanup.dropShortPieces(&edges, minimum: minLength)
+        if thin { EdgeCleanup.thin(edges) }
+        EdgeCleanup.dropShortPieces(edges, minimum: minLength)
         let output = try frame.newImage(width: edges.width, height: edges.height, channels: 1)
         edges.copy(into: output)
         try frame.set("edge", output)

@@ -9,29 +9,28 @@ struct SketchNormalizer {
     /// The colour of the lines: `dark` (on light paper), `light` (on dark), or `auto`.
     var lines: Polarity
 
-    func normalize(_ sketch: Plane) -> Plane {
-        var out = Plane(width: sketch.width, height: sketch.height)
+    /// Normalises `sketch` in place.
+    func normalize(_ sketch: Plane) {
         let invert: Bool
         switch lines {
         case .dark: invert = true
         case .light: invert = false
-        case .auto: invert = SketchNormalizer.median(sketch.samples) > 0.5
+        case .auto: invert = SketchNormalizer.median(sketch) > 0.5
         }
-        for i in 0..<sketch.samples.count {
+        for i in 0..<sketch.count {
             let v = invert ? 1 - sketch.samples[i] : sketch.samples[i]
-            out.samples[i] = v > threshold ? 1 : 0
+            sketch.samples[i] = v > threshold ? 1 : 0
         }
-        return out
     }
 
     /// The median of samples in [0, 1], from a 256-bin histogram.
-    static func median(_ samples: [Float]) -> Float {
+    static func median(_ plane: Plane) -> Float {
         var counts = [Int](repeating: 0, count: 256)
-        for v in samples { counts[Int((min(max(v, 0), 1) * 255).rounded())] += 1 }
+        for i in 0..<plane.count { counts[Int((min(max(plane.samples[i], 0), 1) * 255).rounded())] += 1 }
         var seen = 0
         for (bin, n) in counts.enumerated() {
             seen += n
-            if seen * 2 > samples.count { return Float(bin) / 255 }
+            if seen * 2 > plane.count { return Float(bin) / 255 }
         }
         return 1
     }
