@@ -38,8 +38,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(name: "PirecPluginKit", dependencies: ["CPirecPlugin"]),
-        // Image algorithms more than one plugin uses (resampling).
-        .target(name: "PirecImaging", dependencies: ["PirecPluginKit"]),
+        // The classical image algorithms behind the plugins (resampling, Canny, median, k-means),
+        // a library so tests can check them against references directly.
+        .target(
+            name: "PirecImaging", dependencies: ["PirecPluginKit"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .executableTarget(
             name: "pirec",
             dependencies: [
@@ -56,13 +58,11 @@ let package = Package(
             name: "Resize", dependencies: ["PirecPluginKit", "PirecImaging", "CPirecPlugin"],
             path: "Plugins/Resize/Sources", linkerSettings: pluginLinkerSettings),
         .target(
-            name: "EdgeExtractor", dependencies: ["PirecPluginKit", "CPirecPlugin"],
-            path: "Plugins/EdgeExtractor/Sources", swiftSettings: [.unsafeFlags(["-Ounchecked"])],
-            linkerSettings: pluginLinkerSettings),
+            name: "EdgeExtractor", dependencies: ["PirecPluginKit", "PirecImaging", "CPirecPlugin"],
+            path: "Plugins/EdgeExtractor/Sources", linkerSettings: pluginLinkerSettings),
         .target(
-            name: "ColorQuantizer", dependencies: ["PirecPluginKit", "CPirecPlugin"],
-            path: "Plugins/ColorQuantizer/Sources", swiftSettings: [.unsafeFlags(["-Ounchecked"])],
-            linkerSettings: pluginLinkerSettings),
+            name: "ColorQuantizer", dependencies: ["PirecPluginKit", "PirecImaging", "CPirecPlugin"],
+            path: "Plugins/ColorQuantizer/Sources", linkerSettings: pluginLinkerSettings),
 
         // Test support: paths, temporary folders, building C plugins, running the CLI.
         .target(name: "PirecTestKit", dependencies: ["PirecCore"]),
@@ -71,6 +71,7 @@ let package = Package(
         .testTarget(name: "PirecCoreTests", dependencies: ["PirecCore", "PirecTestKit"]),
         .testTarget(name: "PirecCLITests", dependencies: ["PirecCore", "PirecTestKit"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["COpenBLAS", "CInotifyTools", "PirecTestKit"]),
+        .testTarget(name: "PirecImagingTests", dependencies: ["PirecImaging", "PirecCore", "PirecTestKit"]),
         .testTarget(name: "ResizeTests", dependencies: ["PirecCore", "PirecTestKit"], path: "Plugins/Resize/Tests"),
         .testTarget(
             name: "EdgeExtractorTests", dependencies: ["PirecCore", "PirecTestKit"], path: "Plugins/EdgeExtractor/Tests"),

@@ -11,6 +11,15 @@ public struct ImageView {
     public let rowStride: Int
     public let samples: UnsafePointer<Float>
 
+    /// A view of memory laid out as the ABI's images (for tools and tests).
+    public init(width: Int, height: Int, channels: Int, rowStride: Int, samples: UnsafePointer<Float>) {
+        self.width = width
+        self.height = height
+        self.channels = channels
+        self.rowStride = rowStride
+        self.samples = samples
+    }
+
     init(_ image: UnsafePointer<pirec_image>) {
         let i = image.pointee
         width = Int(i.width)

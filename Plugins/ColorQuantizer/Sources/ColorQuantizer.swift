@@ -1,6 +1,7 @@
 // ColorQuantizer: PI-REC's colour domain. Per channel median blur (`median`), k-means in
 // RGB to `colors` flat colours, then a small median (`final_median`) to clean the
 // borders between them. Works on 8-bit values, as OpenCV does; writes 3-channel `color`.
+import PirecImaging
 import PirecPluginKit
 
 final class ColorQuantizer: PluginState {

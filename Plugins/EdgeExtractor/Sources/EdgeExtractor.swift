@@ -1,5 +1,6 @@
 // EdgeExtractor: the plugin state. `canny` reads `source` (a photo); `normalize` reads
 // `edge` (a user's sketch from a pair). Both write a 1-channel `edge`: 1 on lines, 0 elsewhere.
+import PirecImaging
 import PirecPluginKit
 
 final class EdgeExtractor: PluginState {
@@ -13,16 +14,16 @@ final class EdgeExtractor: PluginState {
     let thin: Bool
 
     init(parameters: PluginParameters) throws(PluginFailure) {
-        let low = Float(parameters.double("low")), high = Float(parameters.double("high"))
+        let low = parameters.double("low"), high = parameters.double("high")
         switch parameters.string("method") {
         case "normalize":
             guard let lines = SketchNormalizer.Polarity(rawValue: parameters.string("lines")) else {
                 throw PluginFailure("lines: expected auto, dark or light, got \"\(parameters.string("lines"))\"")
             }
-            method = .normalize(SketchNormalizer(threshold: Float(parameters.double("threshold")), lines: lines))
+            method = .normalize(SketchNormalizer(threshold: parameters.double("threshold"), lines: lines))
         default:
             guard low <= high else { throw PluginFailure("low: must not exceed high (\(high)), got \(low)") }
-            method = .canny(Canny(sigma: Float(parameters.double("sigma")), low: low, high: high))
+            method = .canny(Canny(sigma: parameters.double("sigma"), low: low, high: high))
         }
         minLength = parameters.int("min_length")
         thin = parameters.bool("thin")

@@ -6,13 +6,13 @@
 // which gives the same clusters as running on every pixel, far faster on flat images.
 
 /// Distinct 8-bit RGB colours of an image and, per pixel, the index of its colour.
-struct ColorTable {
-    var colors: [SIMD3<Float>] = []
-    var counts: [Float] = []
-    var pixelColor: [Int32]
+public struct ColorTable {
+    public var colors: [SIMD3<Float>] = []
+    public var counts: [Float] = []
+    public var pixelColor: [Int32]
 
     /// `packed[i]` is pixel i as 0xRRGGBB.
-    init(packed: [UInt32]) {
+    public init(packed: [UInt32]) {
         let n = packed.count
         pixelColor = [Int32](repeating: 0, count: n)
         // Two-pass radix sort of pixel indices by colour (12 bits a pass).
@@ -60,22 +60,30 @@ struct SplitMix64 {
     mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
 
-struct KMeans {
-    var k: Int
-    var attempts: Int
-    var iterations: Int
-    var epsilon: Float
-    var seed: UInt64
+public struct KMeans {
+    public var k: Int
+    public var attempts: Int
+    public var iterations: Int
+    public var epsilon: Float
+    public var seed: UInt64
 
-    struct Result {
-        var centers: [SIMD3<Float>]
-        /// Cluster of each distinct colour.
-        var labels: [Int32]
-        /// Sum over pixels of the squared distance to their centre.
-        var compactness: Double
+    public init(k: Int, attempts: Int, iterations: Int, epsilon: Float, seed: UInt64) {
+        self.k = k
+        self.attempts = attempts
+        self.iterations = iterations
+        self.epsilon = epsilon
+        self.seed = seed
     }
 
-    func cluster(_ table: ColorTable, isCancelled: () -> Bool) -> Result? {
+    public struct Result {
+        public var centers: [SIMD3<Float>]
+        /// Cluster of each distinct colour.
+        public var labels: [Int32]
+        /// Sum over pixels of the squared distance to their centre.
+        public var compactness: Double
+    }
+
+    public func cluster(_ table: ColorTable, isCancelled: () -> Bool) -> Result? {
         let points = table.colors, weights = table.counts
         let k = min(self.k, points.count)
         var rng = SplitMix64(state: seed)

@@ -2,9 +2,9 @@
 // (8-connected components under `min_length` pixels) and thinning strokes to one pixel
 // (Zhang-Suen 1984).
 
-enum EdgeCleanup {
+public enum EdgeCleanup {
     /// Clears every 8-connected piece of edge pixels (value > 0.5) smaller than `minimum`.
-    static func dropShortPieces(_ edges: Plane, minimum: Int) {
+    public static func dropShortPieces(_ edges: Plane, minimum: Int) {
         guard minimum > 1 else { return }
         let w = edges.width, h = edges.height
         var seen = [Bool](repeating: false, count: w * h)
@@ -32,7 +32,7 @@ enum EdgeCleanup {
     }
 
     /// Zhang-Suen thinning of a binary plane (1 = stroke), to strokes one pixel wide.
-    static func thin(_ plane: Plane) {
+    public static func thin(_ plane: Plane) {
         let w = plane.width, h = plane.height
         guard w >= 3, h >= 3 else { return }
         var on = (0..<plane.count).map { plane.samples[$0] > 0.5 }

@@ -5,11 +5,13 @@
 // another. Histograms are split into 16 coarse bins of 16 fine ones; the window's fine
 // bins are brought up to date lazily, only in the coarse bin that holds the median.
 
-struct MedianFilter {
-    let radius: Int
+public struct MedianFilter {
+    public let radius: Int
+
+    public init(radius: Int) { self.radius = radius }
 
     /// Filters `plane` (width x height bytes, row-major) in place.
-    func apply(_ plane: inout [UInt8], width w: Int, height h: Int) {
+    public func apply(_ plane: inout [UInt8], width w: Int, height h: Int) {
         guard radius > 0, w > 0, h > 0 else { return }
         let r = radius, window = 2 * r + 1
         let rank = UInt16((window * window - 1) / 2)  // 0-based rank of the median

@@ -2,15 +2,20 @@
 // black (0). Paper is the majority of a sketch, so when the median sample is light the
 // lines are dark and the drawing is inverted first; then it is binarised at `threshold`.
 
-struct SketchNormalizer {
-    enum Polarity: String { case auto, dark, light }
+public struct SketchNormalizer {
+    public enum Polarity: String, Sendable { case auto, dark, light }
 
-    var threshold: Float
+    public var threshold: Sample
     /// The colour of the lines: `dark` (on light paper), `light` (on dark), or `auto`.
-    var lines: Polarity
+    public var lines: Polarity
+
+    public init(threshold: Sample, lines: Polarity) {
+        self.threshold = threshold
+        self.lines = lines
+    }
 
     /// Normalises `sketch` in place.
-    func normalize(_ sketch: Plane) {
+    public func normalize(_ sketch: Plane) {
         let invert: Bool
         switch lines {
         case .dark: invert = true
@@ -24,13 +29,13 @@ struct SketchNormalizer {
     }
 
     /// The median of samples in [0, 1], from a 256-bin histogram.
-    static func median(_ plane: Plane) -> Float {
+    static func median(_ plane: Plane) -> Sample {
         var counts = [Int](repeating: 0, count: 256)
         for i in 0..<plane.count { counts[Int((min(max(plane.samples[i], 0), 1) * 255).rounded())] += 1 }
         var seen = 0
         for (bin, n) in counts.enumerated() {
             seen += n
-            if seen * 2 > plane.count { return Float(bin) / 255 }
+            if seen * 2 > plane.count { return Sample(bin) / 255 }
         }
         return 1
     }
