@@ -161,15 +161,43 @@ public struct Canny {
         let up = p.row(max(y - 1, 0)), mid = p.row(y), down = p.row(min(y + 1, h - 1))
         // work[0...w+1]: vertical differences, mirrored one column each side.
         let d = work + 1
-        for x in 0..<w { d[x] = down[x] - up[x] }
+        var x = 0
+        while x + 8 <= w {
+            store8(load8(down + x) - load8(up + x), d + x)
+            x += 8
+        }
+        while x < w {
+            d[x] = down[x] - up[x]
+            x += 1
+        }
         d[-1] = d[0]
         d[w] = d[w - 1]
-        for x in 0..<w { dy[x] = d[x] * 2 + (d[x - 1] + d[x + 1]) }
-        // Horizontal differences of the three rows, mirrored at the ends.
+        x = 0
+        while x + 8 <= w {
+            store8(load8(d + x) * 2 + (load8(d + x - 1) + load8(d + x + 1)), dy + x)
+            x += 8
+        }
+        while x < w {
+            dy[x] = d[x] * 2 + (d[x - 1] + d[x + 1])
+            x += 1
+        }
+        // Horizontal differences of the three rows (right minus left), mirrored at the ends.
         @inline(__always) func diff(_ row: UnsafeMutablePointer<Sample>, _ x: Int) -> Sample {
             row[min(x + 1, w - 1)] - row[max(x - 1, 0)]
         }
-        for x in 0..<w { dx[x] = diff(mid, x) * 2 + (diff(up, x) + diff(down, x)) }
+        for x in [0, w - 1] { dx[x] = diff(mid, x) * 2 + (diff(up, x) + diff(down, x)) }
+        x = 1
+        while x + 8 <= w - 1 {
+            let m = load8(mid + x + 1) - load8(mid + x - 1)
+            let u = load8(up + x + 1) - load8(up + x - 1)
+            let b = load8(down + x + 1) - load8(down + x - 1)
+            store8(m * 2 + (u + b), dx + x)
+            x += 8
+        }
+        while x < w - 1 {
+            dx[x] = diff(mid, x) * 2 + (diff(up, x) + diff(down, x))
+            x += 1
+        }
     }
 
     /// Gradient magnitude of every pixel.
@@ -181,10 +209,17 @@ public struct Canny {
         for y in 0..<p.height {
             sobelRow(p, y, dy: dy, dx: dx, work: work)
             let m = magnitude.row(y)
-            for x in 0..<w {
+            var x = 0
+            while x + 8 <= w {
+                let a = load8(dy + x), b = load8(dx + x)
+                store8((a * a + b * b).squareRoot(), m + x)
+                x += 8
+            }
+            while x < w {
                 var sum = dy[x] * dy[x]
                 sum += dx[x] * dx[x]
                 m[x] = sum.squareRoot()
+                x += 1
             }
         }
     }

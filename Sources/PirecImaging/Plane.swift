@@ -21,23 +21,32 @@ public struct Plane {
     public func row(_ y: Int) -> UnsafeMutablePointer<Sample> { samples + y * width }
 
     /// Luminance as scikit-image's rgb2gray (0.2125 R + 0.7154 G + 0.0721 B); gray copies.
-    /// Samples that are exact 8-bit levels are taken as skimage takes a uint8 image
-    /// (level * (1/255) in float64), so 8-bit PNGs give its values to the last bit.
+    /// Samples that are exact 8-bit levels (as the host decodes an 8-bit PNG: level * (1/255)
+    /// in float32) are taken as skimage takes a uint8 image, level * (1/255) in float64, so
+    /// 8-bit inputs give its values to the last bit.
     public func fill(gray image: ImageView) {
-        @inline(__always) func value(_ v: Float) -> Sample {
-            let level = (v * 255).rounded()
-            return abs(v * 255 - level) < 1e-4 ? Sample(level) * (1.0 / 255) : Sample(v)
-        }
-        for y in 0..<height {
-            let src = image.row(y), dst = row(y)
-            if image.channels == 1 {
-                for x in 0..<width { dst[x] = value(src[x]) }
-            } else {
-                for x in 0..<width {
-                    var sum = value(src[3 * x]) * 0.2125
-                    sum += value(src[3 * x + 1]) * 0.7154
-                    sum += value(src[3 * x + 2]) * 0.0721
-                    dst[x] = sum
+        let scale = 1 / Float(255)
+        let levels = (0...255).map { Float($0) * scale }
+        let exact = (0...255).map { Sample($0) * (1.0 / 255) }
+        levels.withUnsafeBufferPointer { levels in
+            exact.withUnsafeBufferPointer { exact in
+                @inline(__always) func value(_ v: Float) -> Sample {
+                    guard v >= 0 && v <= 1 else { return Sample(v) }  // NaN too
+                    let level = Int(v * 255 + 0.5)
+                    return levels[level] == v ? exact[level] : Sample(v)
+                }
+                for y in 0..<height {
+                    let src = image.row(y), dst = row(y)
+                    if image.channels == 1 {
+                        for x in 0..<width { dst[x] = value(src[x]) }
+                    } else {
+                        for x in 0..<width {
+                            var sum = value(src[3 * x]) * 0.2125
+                            sum += value(src[3 * x + 1]) * 0.7154
+                            sum += value(src[3 * x + 2]) * 0.0721
+                            dst[x] = sum
+                        }
+                    }
                 }
             }
         }
