@@ -38,6 +38,8 @@ enum Classical {
         var k: Int
         var compactness: Double
         var distinct_colors: Int
+        /// OpenCV's compactness for 8 seeds.
+        var runs: [Double]
     }
 
     static func kmeansRecords() throws -> [KMeansRecord] {

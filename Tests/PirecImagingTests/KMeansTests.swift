@@ -1,6 +1,8 @@
 // k-means against cv2.kmeans (KMEANS_PP_CENTERS, 8 attempts, criteria EPS+MAX_ITER 10 / 1.0)
-// on the same median-blurred fixtures: our compactness is at most 2% above OpenCV's, and
-// we find exactly K colours when the image has that many.
+// on the same median-blurred fixtures. Both are randomised and land in one of a few local
+// optima, so typical results are compared: the median compactness of our seeds 1...5 is at
+// most 2% above the median of OpenCV's 8 seeds. We find exactly K colours when the image
+// has that many.
 import PirecCore
 import PirecImaging
 import PirecTestKit
@@ -13,16 +15,25 @@ import Testing
         return ColorTable(packed: packed)
     }
 
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted(), n = sorted.count
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+    }
+
     @Test func compactnessWithinTwoPercentOfOpenCV() throws {
         for record in try Classical.kmeansRecords() {
             let table = try KMeansTests.table(record.image, median: record.median)
-            let result = try #require(KMeans(k: record.k, attempts: 8, iterations: 10, epsilon: 1, seed: 1)
-                .cluster(table, isCancelled: { false }))
-            let ratio = record.compactness == 0 ? (result.compactness < 1e-6 ? 1 : .infinity)
-                : result.compactness / record.compactness
+            var ours: [Double] = []
+            for seed in 1...5 {
+                let result = try #require(KMeans(k: record.k, attempts: 8, iterations: 10, epsilon: 1, seed: UInt64(seed))
+                    .cluster(table, isCancelled: { false }))
+                ours.append(result.compactness)
+                let used = Set(result.labels).count
+                #expect(used == min(record.k, table.colors.count), "\(record.image) K=\(record.k): \(used) clusters used")
+            }
+            let theirs = KMeansTests.median(record.runs)
+            let ratio = theirs == 0 ? (KMeansTests.median(ours) < 1e-6 ? 1 : .infinity) : KMeansTests.median(ours) / theirs
             #expect(ratio <= 1.02, "\(record.image) median \(record.median) K=\(record.k): ours/OpenCV = \(ratio)")
-            let used = Set(result.labels).count
-            #expect(used == min(record.k, table.colors.count), "\(record.image) K=\(record.k): \(used) clusters used")
         }
     }
 
