@@ -13,7 +13,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE := .build/release
 PLUGIN_HEADER := Sources/CPirecPlugin/include
 
-.PHONY: deps build test run install header-check clean
+.PHONY: deps build test run bench install header-check clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -42,7 +42,13 @@ test: deps header-check
 
 run: build
 	$(RELEASE)/pirec run --config etc/pirec/example.yaml --pipeline upscale2 examples -o out/upscale2
-	@echo "outputs are in $(CURDIR)/out/upscale2/"
+	$(RELEASE)/pirec run --config etc/pirec/example.yaml --pipeline domains examples -o out/domains
+	@echo "outputs are in $(CURDIR)/out/upscale2/ and $(CURDIR)/out/domains/"
+
+# Classical plugins against scikit-image, OpenCV and Pillow in the same run (needs
+# the Python packages in bench/requirements.txt); prints a Markdown table.
+bench: build
+	python3 bench/classical.py
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pirec/plugins $(DESTDIR)$(PREFIX)/share/doc/pirec

@@ -65,7 +65,9 @@ let package = Package(
             path: "Plugins/ColorQuantizer/Sources", linkerSettings: pluginLinkerSettings),
 
         // Test support: paths, temporary folders, building C plugins, running the CLI.
-        .target(name: "PirecTestKit", dependencies: ["PirecCore"]),
+        .target(
+            name: "PirecTestKit",
+            dependencies: ["PirecCore", .product(name: "Logging", package: "swift-log")]),
         // Tests load the built plugins and run the built `pirec` from the build folder, as
         // users do; `make test` builds everything first (swift build --build-tests).
         .testTarget(name: "PirecCoreTests", dependencies: ["PirecCore", "PirecTestKit"]),

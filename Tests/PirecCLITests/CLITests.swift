@@ -23,6 +23,33 @@ import Testing
         #expect(files(in: out) == ["photo.png"])
     }
 
+    @Test func makesPIRECInputsFromAPhoto() throws {
+        let out = TestPaths.temporaryFolder()
+        let result = try TestProcess.pirec("run", "--config", example, "--pipeline", "domains",
+                                           TestPaths.repository + "/examples/coffee_97x61.png", "-o", out)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(files(in: out) == ["coffee_97x61.color.png", "coffee_97x61.edge.png", "coffee_97x61.png"])
+        let codec = PNGCodec()
+        let resized = try codec.read(path: out + "/coffee_97x61.png")
+        let edges = try codec.read(path: out + "/coffee_97x61.edge.png")
+        let colors = try codec.read(path: out + "/coffee_97x61.color.png")
+        #expect(resized.width == 128 && resized.height == 80)
+        #expect(edges.width == 128 && edges.height == 80 && edges.channels == 1)
+        #expect(colors.width == 128 && colors.height == 80 && colors.channels == 3)
+        var lines = 0
+        var palette: Set<[Float]> = []
+        for y in 0..<80 {
+            for x in 0..<128 {
+                #expect(edges[x, y, 0] == 0 || edges[x, y, 0] == 1)
+                if edges[x, y, 0] == 1 { lines += 1 }
+                palette.insert([colors[x, y, 0], colors[x, y, 1], colors[x, y, 2]])
+            }
+        }
+        // Sparse white lines on black, and a handful of flat colours.
+        #expect(lines > 100 && lines < 128 * 80 / 5)
+        #expect(palette.count >= 2 && palette.count <= 5)
+    }
+
     @Test func runsEveryPNGInAFolder() throws {
         let out = TestPaths.temporaryFolder()
         let result = try TestProcess.pirec("run", "--config", example, "--pipeline", "upscale4",
@@ -136,7 +163,7 @@ import Testing
 
     @Test func unknownPipelineAndMissingPlugin() throws {
         let wrong = try TestProcess.pirec("run", "--config", example, "--pipeline", "nope", "x.png", "-o", "/tmp")
-        #expect(wrong.status == 1 && wrong.stderr.contains("no pipeline named \"nope\" (pipelines: upscale2, upscale4)"))
+        #expect(wrong.status == 1 && wrong.stderr.contains("no pipeline named \"nope\" (pipelines: upscale2, upscale4, domains)"))
 
         let folder = TestPaths.temporaryFolder()
         let missing = try TestProcess.pirec("run", "--config", example, "--pipeline", "upscale2", "--plugin-dir", folder,
