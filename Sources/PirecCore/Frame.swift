@@ -40,7 +40,10 @@ public final class Frame {
     func endStep() { allocated.removeAll() }
 
     fileprivate func allocate(width: UInt32, height: UInt32, channels: UInt32) -> UnsafeMutablePointer<pirec_image>? {
-        guard let image = try? Image(width: Int(width), height: Int(height), channels: Int(channels)) else { return nil }
+        // The ABI promises uninitialised samples; skipping the zero fill matters at megapixels.
+        guard let image = try? Image(width: Int(width), height: Int(height), channels: Int(channels), zeroed: false) else {
+            return nil
+        }
         allocated[image.header] = image
         return image.header
     }

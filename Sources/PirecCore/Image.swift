@@ -18,8 +18,9 @@ public final class Image: @unchecked Sendable {
     /// The largest side accepted anywhere, so that sizes stay within the ABI's uint32 fields.
     public static let maxSide = 1 << 20
 
-    /// Allocates an image with every sample 0. Throws on an impossible size.
-    public init(width: Int, height: Int, channels: Int) throws(ImageError) {
+    /// Allocates an image, every sample 0 unless `zeroed` is false (for outputs a plugin
+    /// writes whole). Throws on an impossible size.
+    public init(width: Int, height: Int, channels: Int, zeroed: Bool = true) throws(ImageError) {
         guard width >= 1, height >= 1, width <= Image.maxSide, height <= Image.maxSide else {
             throw ImageError.invalidSize(width: width, height: height, channels: channels)
         }
@@ -36,7 +37,7 @@ public final class Image: @unchecked Sendable {
             throw ImageError.outOfMemory(width: width, height: height, channels: channels)
         }
         samples = raw.bindMemory(to: Float.self, capacity: count)
-        samples.initialize(repeating: 0, count: count)
+        if zeroed { samples.initialize(repeating: 0, count: count) }
         header = .allocate(capacity: 1)
         header.initialize(to: pirec_image(
             width: UInt32(width), height: UInt32(height), channels: UInt32(channels),

@@ -15,31 +15,45 @@ public struct ColorTable {
     public init(packed: [UInt32]) {
         let n = packed.count
         pixelColor = [Int32](repeating: 0, count: n)
-        // Two-pass radix sort of pixel indices by colour (12 bits a pass).
-        var order = [Int32](repeating: 0, count: n), next = order
-        for pass in 0..<2 {
-            let shift = UInt32(pass * 12)
-            var buckets = [Int](repeating: 0, count: 4097)
-            let input = pass == 0 ? Array(0..<Int32(n)) : order
-            for i in input { buckets[Int((packed[Int(i)] >> shift) & 0xfff) + 1] += 1 }
-            for b in 1...4096 { buckets[b] += buckets[b - 1] }
-            for i in input {
-                let key = Int((packed[Int(i)] >> shift) & 0xfff)
-                next[buckets[key]] = i
-                buckets[key] += 1
-            }
-            swap(&order, &next)
+        // Two-pass radix sort (12 bits a pass) of (colour << 32 | pixel index): keys move
+        // with their indices, so both passes read memory in order.
+        var items = [UInt64](unsafeUninitializedCapacity: n) { buffer, count in
+            for i in 0..<n { buffer[i] = UInt64(packed[i]) << 32 | UInt64(i) }
+            count = n
         }
-        var previous: UInt32 = .max
-        for i in order {
-            let value = packed[Int(i)]
-            if value != previous {
-                colors.append(SIMD3(Float(value >> 16), Float((value >> 8) & 0xff), Float(value & 0xff)))
-                counts.append(0)
-                previous = value
+        var next = [UInt64](repeating: 0, count: n)
+        var buckets = [Int](repeating: 0, count: 4097)
+        items.withUnsafeMutableBufferPointer { items in
+            next.withUnsafeMutableBufferPointer { next in
+                buckets.withUnsafeMutableBufferPointer { buckets in
+                    var source = items, target = next
+                    for shift in [UInt64(32), 44] {
+                        for b in 0...4096 { buckets[b] = 0 }
+                        for item in source { buckets[Int((item >> shift) & 0xfff) + 1] += 1 }
+                        for b in 1...4096 { buckets[b] += buckets[b - 1] }
+                        for item in source {
+                            let key = Int((item >> shift) & 0xfff)
+                            target[buckets[key]] = item
+                            buckets[key] += 1
+                        }
+                        swap(&source, &target)
+                    }
+                }
             }
-            counts[counts.count - 1] += 1
-            pixelColor[Int(i)] = Int32(colors.count - 1)
+        }
+        // After two passes the sorted order is back in `items`.
+        var previous: UInt64 = .max
+        pixelColor.withUnsafeMutableBufferPointer { pixelColor in
+            for item in items {
+                let value = item >> 32
+                if value != previous {
+                    colors.append(SIMD3(Float(value >> 16), Float((value >> 8) & 0xff), Float(value & 0xff)))
+                    counts.append(0)
+                    previous = value
+                }
+                counts[counts.count - 1] += 1
+                pixelColor[Int(item & 0xffff_ffff)] = Int32(colors.count - 1)
+            }
         }
     }
 }

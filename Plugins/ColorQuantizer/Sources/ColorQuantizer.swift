@@ -22,17 +22,15 @@ final class ColorQuantizer: PluginState {
 
     func process(_ frame: PluginFrame) throws(PluginFailure) {
         let input = try frame.require("source")
-        let w = input.width, h = input.height
-        // 8-bit planes, gray replicated to RGB.
-        var planes = [[UInt8]](repeating: [UInt8](repeating: 0, count: w * h), count: 3)
+        let w = input.width, h = input.height, n = w * h
+        // 8-bit planes R, G, B (gray repeated), as OpenCV works.
+        var planes = [[UInt8]](repeating: [UInt8](repeating: 0, count: n), count: 3)
         for c in 0..<3 {
-            let channel = input.channels == 1 ? 0 : c
+            let channel = input.channels == 1 ? 0 : c, stride = input.channels
             planes[c].withUnsafeMutableBufferPointer { plane in
                 for y in 0..<h {
-                    let src = input.row(y)
-                    for x in 0..<w {
-                        plane[y * w + x] = UInt8(min(max(src[x * input.channels + channel], 0), 1) * 255 + 0.5)
-                    }
+                    let src = input.row(y) + channel, dst = plane.baseAddress! + y * w
+                    for x in 0..<w { dst[x] = UInt8(min(max(src[x * stride], 0), 1) * 255 + 0.5) }
                 }
             }
         }
@@ -41,27 +39,40 @@ final class ColorQuantizer: PluginState {
             if frame.isCancelled { throw PluginFailure.cancelled }
             blur.apply(&planes[c], width: w, height: h)
         }
-        var packed = [UInt32](repeating: 0, count: w * h)
-        for i in 0..<(w * h) { packed[i] = UInt32(planes[0][i]) << 16 | UInt32(planes[1][i]) << 8 | UInt32(planes[2][i]) }
+        let packed = [UInt32](unsafeUninitializedCapacity: n) { buffer, count in
+            planes[0].withUnsafeBufferPointer { r in
+                planes[1].withUnsafeBufferPointer { g in
+                    planes[2].withUnsafeBufferPointer { b in
+                        for i in 0..<n { buffer[i] = UInt32(r[i]) << 16 | UInt32(g[i]) << 8 | UInt32(b[i]) }
+                    }
+                }
+            }
+            count = n
+        }
         let table = ColorTable(packed: packed)
         guard let result = kmeans.cluster(table, isCancelled: { frame.isCancelled }) else {
             throw PluginFailure.cancelled
         }
-        let palette = result.centers.map { SIMD3<UInt8>(($0.rounded(.toNearestOrAwayFromZero)).clamped(
-            lowerBound: .zero, upperBound: SIMD3(repeating: 255))) }
-        for i in 0..<(w * h) {
-            let color = palette[Int(result.labels[Int(table.pixelColor[i])])]
-            planes[0][i] = color.x
-            planes[1][i] = color.y
-            planes[2][i] = color.z
+        let palette = result.centers.map {
+            SIMD3<UInt8>($0.rounded(.toNearestOrAwayFromZero).clamped(lowerBound: .zero, upperBound: SIMD3(repeating: 255)))
+        }
+        // Each pixel's colour: its distinct colour's cluster's centre.
+        let colorOf = table.pixelColor, labels = result.labels
+        for c in 0..<3 {
+            planes[c].withUnsafeMutableBufferPointer { plane in
+                for i in 0..<n { plane[i] = palette[Int(labels[Int(colorOf[i])])][c] }
+            }
         }
         let clean = MedianFilter(radius: finalMedian / 2)
         for c in 0..<3 { clean.apply(&planes[c], width: w, height: h) }
         let output = try frame.newImage(width: w, height: h, channels: 3)
-        for y in 0..<h {
-            let dst = output.row(y)
-            for x in 0..<w {
-                for c in 0..<3 { dst[x * 3 + c] = Float(planes[c][y * w + x]) / 255 }
+        let scale = 1 / Float(255)
+        for c in 0..<3 {
+            planes[c].withUnsafeBufferPointer { plane in
+                for y in 0..<h {
+                    let dst = output.row(y) + c, src = plane.baseAddress! + y * w
+                    for x in 0..<w { dst[x * 3] = Float(src[x]) * scale }
+                }
             }
         }
         try frame.set("color", output)
