@@ -38,10 +38,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(name: "PirecPluginKit", dependencies: ["CPirecPlugin"]),
+        // Hot loops compiled per instruction set (AVX-512, AVX2, baseline), chosen at load time.
+        .target(name: "CPirecKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
         // The classical image algorithms behind the plugins (resampling, Canny, median, k-means),
         // a library so tests can check them against references directly.
         .target(
-            name: "PirecImaging", dependencies: ["PirecPluginKit"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+            name: "PirecImaging", dependencies: ["PirecPluginKit", "CPirecKernels"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         .executableTarget(
             name: "pirec",
             dependencies: [

@@ -9,6 +9,7 @@
 //      outermost pixel ring is never an edge.
 //   4. Hysteresis: keep 8-connected runs of maxima (all at or above `low`) that hold one at
 //      or above `high`.
+import CPirecKernels
 import Glibc
 
 public struct Canny {
@@ -53,31 +54,17 @@ public struct Canny {
     func smooth(_ plane: Plane, scratch: Plane) {
         let k = kernel(), radius = k.count - 1
         let w = plane.width, h = plane.height
-        let zeros = [Sample](repeating: 0, count: w + 2 * radius)
+        let zeros = [Sample](repeating: 0, count: w)
         zeros.withUnsafeBufferPointer { zero in
-            // Along columns (axis 0) into scratch.
+            // Along columns (axis 0) into scratch: rows outside the image are zeros.
+            var above = [UnsafePointer<Sample>?](repeating: nil, count: radius + 1)
+            var below = above
             for y in 0..<h {
-                let out = scratch.row(y), centre = plane.row(y)
-                var x = 0
-                while x + 8 <= w {
-                    var sum = load8(centre + x) * Lane8(repeating: k[0])
-                    for t in stride(from: radius, through: 1, by: -1) {
-                        let a = y - t >= 0 ? UnsafePointer(plane.row(y - t) + x) : zero.baseAddress!
-                        let b = y + t < h ? UnsafePointer(plane.row(y + t) + x) : zero.baseAddress!
-                        sum += (load8(a) + load8(b)) * Lane8(repeating: k[t])
-                    }
-                    store8(sum, out + x)
-                    x += 8
+                for t in stride(from: 1, through: radius, by: 1) {
+                    above[t] = y - t >= 0 ? UnsafePointer(plane.row(y - t)) : zero.baseAddress!
+                    below[t] = y + t < h ? UnsafePointer(plane.row(y + t)) : zero.baseAddress!
                 }
-                while x < w {
-                    var sum = centre[x] * k[0]
-                    for t in stride(from: radius, through: 1, by: -1) {
-                        let a = y - t >= 0 ? plane.row(y - t)[x] : 0, b = y + t < h ? plane.row(y + t)[x] : 0
-                        sum += (a + b) * k[t]
-                    }
-                    out[x] = sum
-                    x += 1
-                }
+                pirec_symmetric_rows(plane.row(y), above, below, scratch.row(y), w, k, radius)
             }
         }
         // Along rows (axis 1) back into plane, through a zero-padded copy of each row.
@@ -130,22 +117,7 @@ public struct Canny {
     /// hold `radius` readable zeros (or neighbours) on each side.
     private static func correlateRow(_ src: UnsafePointer<Sample>, into dst: UnsafeMutablePointer<Sample>, count: Int,
                                      kernel k: [Sample]) {
-        let radius = k.count - 1
-        var x = 0
-        while x + 8 <= count {
-            var sum = load8(src + x) * Lane8(repeating: k[0])
-            for t in stride(from: radius, through: 1, by: -1) {
-                sum += (load8(src + x - t) + load8(src + x + t)) * Lane8(repeating: k[t])
-            }
-            store8(sum, dst + x)
-            x += 8
-        }
-        while x < count {
-            var sum = src[x] * k[0]
-            for t in stride(from: radius, through: 1, by: -1) { sum += (src[x - t] + src[x + t]) * k[t] }
-            dst[x] = sum
-            x += 1
-        }
+        pirec_symmetric_row(src, dst, count, k, k.count - 1)
     }
 
     // MARK: 2. gradients

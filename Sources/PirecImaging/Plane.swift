@@ -2,6 +2,7 @@
 // a workspace that the plugin state keeps between images. A worker sees images of the
 // same size again and again; reusing the buffers spares the allocation and the page
 // faults of fresh memory, which cost as much as the arithmetic here.
+import CPirecKernels
 import PirecPluginKit
 
 public struct Plane {
@@ -25,31 +26,7 @@ public struct Plane {
     /// in float32) are taken as skimage takes a uint8 image, level * (1/255) in float64, so
     /// 8-bit inputs give its values to the last bit.
     public func fill(gray image: ImageView) {
-        let scale = 1 / Float(255)
-        let levels = (0...255).map { Float($0) * scale }
-        let exact = (0...255).map { Sample($0) * (1.0 / 255) }
-        levels.withUnsafeBufferPointer { levels in
-            exact.withUnsafeBufferPointer { exact in
-                @inline(__always) func value(_ v: Float) -> Sample {
-                    guard v >= 0 && v <= 1 else { return Sample(v) }  // NaN too
-                    let level = Int(v * 255 + 0.5)
-                    return levels[level] == v ? exact[level] : Sample(v)
-                }
-                for y in 0..<height {
-                    let src = image.row(y), dst = row(y)
-                    if image.channels == 1 {
-                        for x in 0..<width { dst[x] = value(src[x]) }
-                    } else {
-                        for x in 0..<width {
-                            var sum = value(src[3 * x]) * 0.2125
-                            sum += value(src[3 * x + 1]) * 0.7154
-                            sum += value(src[3 * x + 2]) * 0.0721
-                            dst[x] = sum
-                        }
-                    }
-                }
-            }
-        }
+        for y in 0..<height { pirec_luminance(image.row(y), image.channels, row(y), width) }
     }
 
     /// Writes the plane into a 1-channel host image of the same size.
