@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "pirec-resize", type: .dynamic, targets: ["Resize"]),
         .library(name: "pirec-edge-extractor", type: .dynamic, targets: ["EdgeExtractor"]),
         .library(name: "pirec-color-quantizer", type: .dynamic, targets: ["ColorQuantizer"]),
+        .library(name: "pirec-generator", type: .dynamic, targets: ["Generator"]),
+        .library(name: "pirec-refiner", type: .dynamic, targets: ["Refiner"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -38,6 +40,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(name: "PirecPluginKit", dependencies: ["CPirecPlugin"]),
+        // The inference engine for PI-REC's networks, on OpenBLAS.
+        .target(name: "PirecInference", dependencies: ["COpenBLAS"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        // The plugin state the generator and refiner share.
+        .target(name: "PirecNetworkPlugin", dependencies: ["PirecInference", "PirecPluginKit"]),
         // Hot loops compiled per instruction set (AVX-512, AVX2, baseline), chosen at load time.
         .target(name: "CPirecKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
         // The classical image algorithms behind the plugins (resampling, Canny, median, k-means),
@@ -75,7 +81,15 @@ let package = Package(
         .testTarget(name: "PirecCoreTests", dependencies: ["PirecCore", "PirecTestKit"]),
         .testTarget(name: "PirecCLITests", dependencies: ["PirecCore", "PirecTestKit"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["COpenBLAS", "CInotifyTools", "PirecTestKit"]),
+        .testTarget(name: "PirecInferenceTests", dependencies: ["PirecInference", "PirecTestKit"]),
         .testTarget(name: "PirecImagingTests", dependencies: ["PirecImaging", "PirecCore", "PirecTestKit"]),
+        .target(
+            name: "Generator", dependencies: ["PirecNetworkPlugin", "PirecPluginKit", "CPirecPlugin"],
+            path: "Plugins/Generator/Sources", linkerSettings: pluginLinkerSettings),
+        .target(
+            name: "Refiner", dependencies: ["PirecNetworkPlugin", "PirecPluginKit", "CPirecPlugin"],
+            path: "Plugins/Refiner/Sources", linkerSettings: pluginLinkerSettings),
+        .testTarget(name: "GeneratorTests", dependencies: ["PirecCore", "PirecTestKit"], path: "Plugins/Generator/Tests"),
         .testTarget(name: "ResizeTests", dependencies: ["PirecCore", "PirecTestKit"], path: "Plugins/Resize/Tests"),
         .testTarget(
             name: "EdgeExtractorTests", dependencies: ["PirecCore", "PirecTestKit"], path: "Plugins/EdgeExtractor/Tests"),

@@ -14,13 +14,16 @@ public final class ChainWorker {
     private let instances: [PluginInstance]
 
     /// Creates a state for every step. Errors name the step and the plugin.
-    public init(pipeline: Pipeline, catalog: PluginCatalog, logger: Logger) throws(PluginError) {
+    public init(pipeline: Pipeline, catalog: PluginCatalog, modelDirectory: String? = nil, logger: Logger)
+        throws(PluginError)
+    {
         self.pipeline = pipeline
         var instances: [PluginInstance] = []
         for step in pipeline.chain {
             let library = try catalog.library(for: step.plugin)
             do {
-                instances.append(try PluginInstance(library: library, configJSON: step.parameters.jsonText, logger: logger))
+                instances.append(try PluginInstance(library: library, configJSON: step.parameters.jsonText,
+                                                    modelDirectory: modelDirectory, logger: logger))
             } catch {
                 throw PluginError(path: "", pluginID: "", message: step.startError(error).description)
             }

@@ -80,7 +80,7 @@ public struct PluginCatalog: Sendable {
             for step in pipeline.chain {
                 do {
                     _ = try PluginInstance(library: try library(for: step.plugin), configJSON: step.parameters.jsonText,
-                                           logger: logger)
+                                           modelDirectory: configuration.modelDirectory, logger: logger)
                 } catch {
                     errors.append(step.startError(error))
                 }

@@ -1,6 +1,7 @@
 // PluginInstance: one plugin state made by `create`, owned by one worker thread. It owns
 // the `pirec_host` table handed to the plugin and calls `destroy` when released.
 import CPirecPlugin
+import Glibc
 import Logging
 
 /// What the host's log callback needs; kept alive by the instance.
@@ -33,24 +34,30 @@ public final class PluginInstance {
     private let state: UnsafeMutableRawPointer?
     private let host: UnsafeMutablePointer<pirec_host>
     private let context: Unmanaged<HostContext>
+    private let modelDirectory: UnsafeMutablePointer<CChar>?
 
     static let messageBytes = 1024
 
-    /// Calls the plugin's `create` with the JSON of the step's parameters.
-    public init(library: PluginLibrary, configJSON: String, logger: Logger) throws(PluginError) {
+    /// Calls the plugin's `create` with the JSON of the step's parameters. `modelDirectory`
+    /// is the configuration's `model_dir`, handed to the plugin for relative model paths.
+    public init(library: PluginLibrary, configJSON: String, modelDirectory: String? = nil, logger: Logger)
+        throws(PluginError)
+    {
         self.library = library
         context = Unmanaged.passRetained(HostContext(pluginID: library.id, logger: logger))
+        self.modelDirectory = modelDirectory.map { strdup($0) }
         host = .allocate(capacity: 1)
         host.initialize(to: pirec_host(
             struct_size: UInt32(MemoryLayout<pirec_host>.size), abi_version: UInt32(PIREC_ABI_MAJOR << 16 | PIREC_ABI_MINOR),
             context: context.toOpaque(), log: hostLog, frame_get: Frame.cGet, image_new: Frame.cNew,
-            frame_set: Frame.cSet, is_cancelled: Frame.cCancelled))
+            frame_set: Frame.cSet, is_cancelled: Frame.cCancelled, model_dir: UnsafePointer(self.modelDirectory)))
         var created: UnsafeMutableRawPointer?
         var message = [CChar](repeating: 0, count: PluginInstance.messageBytes)
         let status = library.descriptor.pointee.create(configJSON, host, &created, &message, message.count)
         guard status == PIREC_OK else {
             host.deallocate()
             context.release()
+            free(self.modelDirectory)
             throw PluginError(path: "", pluginID: library.id, message: PluginInstance.text(message, status: status))
         }
         state = created
@@ -60,6 +67,7 @@ public final class PluginInstance {
         library.descriptor.pointee.destroy(state)
         host.deallocate()
         context.release()
+        free(modelDirectory)
     }
 
     /// Runs the plugin on `frame`. Throws with the plugin's message on failure.

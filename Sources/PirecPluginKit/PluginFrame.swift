@@ -63,6 +63,13 @@ public struct PluginHost: @unchecked Sendable {
     public func log(_ level: Int32, _ message: String) {
         table.pointee.log?(table.pointee.context, level, message)
     }
+
+    /// The configuration's model folder (ABI 1.1), or nil.
+    public var modelDirectory: String? {
+        let offset = MemoryLayout<pirec_host>.offset(of: \.model_dir)!
+        guard Int(table.pointee.struct_size) >= offset + MemoryLayout<UnsafePointer<CChar>?>.size else { return nil }
+        return table.pointee.model_dir.map { String(cString: $0) }
+    }
 }
 
 /// One frame during one `process` call.

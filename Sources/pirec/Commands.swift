@@ -32,7 +32,8 @@ struct RunCommand: ParsableCommand {
         let workerCount = max(1, min(configuration.workers, jobs.count))
         var workers: [ChainWorker] = []
         for _ in 0..<(jobs.isEmpty ? 0 : workerCount) {
-            do { workers.append(try ChainWorker(pipeline: pipeline, catalog: catalog, logger: logger)) } catch {
+            do { workers.append(try ChainWorker(pipeline: pipeline, catalog: catalog,
+                                               modelDirectory: configuration.modelDirectory, logger: logger)) } catch {
                 throw Console.fail(error.description)
             }
         }

@@ -54,10 +54,10 @@ import Testing
     }
 
     @Test(arguments: [
-        (["TEST_ABI_MAJOR=2"], ["plugin invert", "built for plugin ABI 2.0", "this host speaks ABI 1.0"]),
-        (["TEST_ABI_MINOR=7"], ["plugin invert", "built for plugin ABI 1.7", "host's ABI 1.0"]),
-        (["TEST_SMALL_STRUCT"], ["plugin invert", "descriptor is 16 bytes", "plugin ABI 1.0, host ABI 1.0"]),
-        (["TEST_NO_ENTRY"], ["not a pirec plugin: no symbol pirec_plugin_entry_v1", "host ABI 1.0"]),
+        (["TEST_ABI_MAJOR=2"], ["plugin invert", "built for plugin ABI 2.0", "this host speaks ABI 1.1"]),
+        (["TEST_ABI_MINOR=7"], ["plugin invert", "built for plugin ABI 1.7", "host's ABI 1.1"]),
+        (["TEST_SMALL_STRUCT"], ["plugin invert", "descriptor is 16 bytes", "plugin ABI 1.1, host ABI 1.1"]),
+        (["TEST_NO_ENTRY"], ["not a pirec plugin: no symbol pirec_plugin_entry_v1", "host ABI 1.1"]),
     ])
     func refusesIncompatiblePlugins(defines: [String], expected: [String]) throws {
         let path = TestPaths.temporaryFolder() + "/libpirec-broken.so"
@@ -71,6 +71,13 @@ import Testing
         // The catalog records the refusal and goes on.
         let catalog = PluginCatalog(directories: [FileIO.split(path).folder, TestPaths.build])
         #expect(catalog.refusals.count == 1 && catalog.libraries["upscaler"] != nil)
+    }
+
+    @Test func loadsAPluginBuiltForAnOlderMinorABI() throws {
+        let path = TestPaths.temporaryFolder() + "/libpirec-invert.so"
+        try TestProcess.buildCPlugin(path, defines: ["TEST_ABI_MINOR=0"])
+        let library = try PluginLibrary.load(from: path)
+        #expect(library.abiDescription == "1.0" && PluginLibrary.hostABI == "1.1")
     }
 
     @Test func refusesFilesThatAreNotLibraries() throws {

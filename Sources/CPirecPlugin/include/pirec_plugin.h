@@ -43,7 +43,7 @@ extern "C" {
 #endif
 
 #define PIREC_ABI_MAJOR 1
-#define PIREC_ABI_MINOR 0
+#define PIREC_ABI_MINOR 1
 /* abi_version packs major and minor: (major << 16) | minor. */
 #define PIREC_MAKE_VERSION(major, minor) ((uint32_t)(((uint32_t)(major) << 16) | (uint32_t)(minor)))
 #define PIREC_VERSION_MAJOR(version) ((uint32_t)(version) >> 16)
@@ -112,6 +112,11 @@ typedef struct pirec_host {
     /* Non-zero once the host wants the current job stopped (shutdown, timeout).
      * Long loops should check it now and then and return PIREC_CANCELLED. */
     int32_t (*is_cancelled)(const pirec_frame *frame);
+
+    /* Since ABI 1.1 (read it only when struct_size covers it): the configuration's
+     * `model_dir` as an absolute path, or NULL when none is set. Plugins resolve relative
+     * model paths against it. Owned by the host, valid until `destroy` returns. */
+    const char *model_dir;
 } pirec_host;
 
 /* One parameter a plugin accepts in its step's `with:` block. The host checks

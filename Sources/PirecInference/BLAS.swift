@@ -1,0 +1,28 @@
+// BLAS: every OpenBLAS call of the engine goes through here, so thread settings and the
+// row-major conventions live in one place.
+import COpenBLAS
+
+enum BLAS {
+    /// C[m x n] = alpha * op(A) * B[k x n] + beta * C, all row-major. op(A) is A[m x k], or
+    /// the transpose of A[k x m] when `transposeA`.
+    static func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
+                     b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                     alpha: Float = 1, beta: Float = 0) {
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, CblasNoTrans,
+                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    }
+
+    /// OpenBLAS's own worker threads for the calls that follow (process-wide).
+    static func setThreads(_ count: Int) { openblas_set_num_threads(Int32(count)) }
+
+    /// What OpenBLAS reports about itself, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64".
+    static var configuration: String { String(cString: openblas_get_config()) + " core " + String(cString: openblas_get_corename()) }
+}
+
+/// The engine's public controls.
+public enum Engine {
+    /// Threads for the matrix products that follow (OpenBLAS's setting is process-wide).
+    public static func setThreads(_ count: Int) { BLAS.setThreads(count) }
+
+    public static var blasConfiguration: String { BLAS.configuration }
+}

@@ -1,0 +1,42 @@
+// Executor: runs a Graph on one input with a set of weights, one operation after the
+// other, keeping only the tensors still needed (the current one and pending residuals).
+
+public struct Executor {
+    public let graph: Graph
+    /// Weights by name (Float32, PyTorch layouts).
+    let weights: [String: [Float]]
+
+    public init(graph: Graph, weights: [String: [Float]]) {
+        self.graph = graph
+        self.weights = weights
+    }
+
+    /// Runs the graph. `isCancelled` is polled between operations; nil means cancelled.
+    public func run(_ input: Tensor, isCancelled: () -> Bool = { false }) -> Tensor? {
+        var x = input
+        var residuals: [Tensor] = []
+        for op in graph.ops {
+            if isCancelled() { return nil }
+            switch op {
+            case let .conv(name, outChannels, kernel, stride, padding, dilation, reflect):
+                let conv = Conv2D(outChannels: outChannels, kernel: kernel, stride: stride, padding: padding,
+                                  dilation: dilation, paddingMode: reflect ? .reflect : .zeros)
+                x = conv.apply(x, weight: weights[name + ".weight"]!, bias: weights[name + ".bias"]!)
+            case let .convTranspose(name, outChannels, kernel, stride, padding):
+                let conv = ConvTranspose2D(outChannels: outChannels, kernel: kernel, stride: stride, padding: padding)
+                x = conv.apply(x, weight: weights[name + ".weight"]!, bias: weights[name + ".bias"]!)
+            case let .instanceNorm(relu):
+                InstanceNorm.apply(&x, relu: relu)
+            case .upsample2x:
+                x = UpsampleBilinear.apply(x)
+            case .pushResidual:
+                residuals.append(x)
+            case .addResidual:
+                Activations.add(&x, residuals.removeLast())
+            case .tanhToUnit:
+                Activations.tanhToUnit(&x)
+            }
+        }
+        return x
+    }
+}

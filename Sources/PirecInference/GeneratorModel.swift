@@ -1,0 +1,84 @@
+// GeneratorModel: a PI-REC generator or refiner loaded from safetensors and checked against
+// its architecture (every tensor present, no extra ones, each of the right shape), ready to
+// run on pictures of any size.
+import Foundation
+
+public final class GeneratorModel: @unchecked Sendable {
+    public let path: String
+    public let width: Int
+    public let blocks: Int
+    public let inputChannels: Int
+    public let metadata: [String: String]
+    public let executor: Executor
+
+    public static let architecture = "pirec-generator"
+
+    public init(path: String) throws(ModelError) {
+        let file = try SafeTensorsFile(path: path)
+        let fail = { (message: String) in ModelError(path: path, message: message) }
+        guard let arch = file.metadata["arch"] else {
+            throw fail("no \"arch\" in the safetensors metadata; expected \"\(GeneratorModel.architecture)\" "
+                + "(convert PI-REC checkpoints with training/convert_pth.py)")
+        }
+        guard arch == GeneratorModel.architecture else {
+            throw fail("architecture \"\(arch)\", expected \"\(GeneratorModel.architecture)\"")
+        }
+        func number(_ key: String) throws(ModelError) -> Int {
+            guard let text = file.metadata[key], let value = Int(text), value > 0, value <= 4096 else {
+                throw fail("metadata \"\(key)\" is \(file.metadata[key].map { "\"\($0)\"" } ?? "missing"), expected a positive integer")
+            }
+            return value
+        }
+        width = try number("width")
+        blocks = try number("blocks")
+        inputChannels = try number("input_channels")
+        guard inputChannels == 4 else { throw fail("input_channels is \(inputChannels); PI-REC networks take 4") }
+        let graph = Graph.generator(width: width, blocks: blocks, inputChannels: inputChannels)
+        var weights: [String: [Float]] = [:]
+        for (name, shape) in graph.parameters {
+            guard let entry = file.entries[name] else {
+                throw fail("missing tensor \(name) (expected shape \(shape) for width \(width), \(blocks) blocks)")
+            }
+            guard entry.shape == shape else {
+                throw fail("tensor \(name) has shape \(entry.shape), expected \(shape) for width \(width), \(blocks) blocks")
+            }
+            weights[name] = try file.floats(name)
+        }
+        let expected = Set(graph.parameters.map(\.name))
+        if let extra = file.entries.keys.sorted().first(where: { !expected.contains($0) }) {
+            throw fail("unexpected tensor \(extra) with shape \(file.entries[extra]!.shape) "
+                + "(width \(width), \(blocks) blocks names \(expected.count) tensors)")
+        }
+        self.path = path
+        metadata = file.metadata
+        executor = Executor(graph: graph, weights: weights)
+    }
+
+    /// Runs the network on a [4, H, W] input of any size: reflection-padded on the right and
+    /// bottom to a multiple of 4, then cropped back. Returns [3, H, W] in [0, 1], or nil if
+    /// cancelled.
+    public func run(_ input: Tensor, isCancelled: () -> Bool = { false }) -> Tensor? {
+        let h = input.height, w = input.width
+        let ph = (h + 3) / 4 * 4, pw = (w + 3) / 4 * 4
+        var x = input
+        if ph != h || pw != w {
+            x = Tensor(channels: input.channels, height: ph, width: pw) { out in
+                for c in 0..<input.channels {
+                    for y in 0..<ph {
+                        let sy = reflectIndex(y, h)
+                        for xx in 0..<pw { out[(c * ph + y) * pw + xx] = input.data[(c * h + sy) * w + reflectIndex(xx, w)] }
+                    }
+                }
+            }
+        }
+        guard let y = executor.run(x, isCancelled: isCancelled) else { return nil }
+        if ph == h && pw == w { return y }
+        return Tensor(channels: y.channels, height: h, width: w) { out in
+            for c in 0..<y.channels {
+                for row in 0..<h {
+                    for col in 0..<w { out[(c * h + row) * w + col] = y.data[(c * ph + row) * pw + col] }
+                }
+            }
+        }
+    }
+}

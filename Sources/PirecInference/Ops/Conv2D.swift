@@ -1,0 +1,91 @@
+// Conv2D: 2-D convolution (cross-correlation, as PyTorch) by im2col and one sgemm per tile
+// of output rows, so scratch memory stays bounded at any image size.
+// Shapes: input [Cin, H, W], weight [Cout, Cin, kH, kW], bias [Cout] -> output
+// [Cout, Ho, Wo], Ho = (H + 2p - d(kH - 1) - 1) / s + 1 (likewise Wo). Padding is zeros (as
+// Conv2d's own) or a reflection (a ReflectionPad2d folded into the convolution).
+
+struct Conv2D {
+    enum Padding { case zeros, reflect }
+
+    var outChannels: Int
+    var kernel: Int
+    var stride = 1
+    var padding = 0
+    var dilation = 1
+    var paddingMode = Padding.zeros
+    /// Scratch for im2col, per tile (rows are never split).
+    var tileBytes = Conv2D.defaultTileBytes
+
+    static let defaultTileBytes = 32 << 20
+
+    func outputSize(_ h: Int, _ w: Int) -> (Int, Int) {
+        ((h + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1,
+         (w + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1)
+    }
+
+    func apply(_ x: Tensor, weight: [Float], bias: [Float]) -> Tensor {
+        let (ho, wo) = outputSize(x.height, x.width)
+        let k = x.channels * kernel * kernel
+        let rowsPerTile = max(1, min(ho, tileBytes / (k * wo * MemoryLayout<Float>.size)))
+        let columns = UnsafeMutablePointer<Float>.allocate(capacity: k * rowsPerTile * wo)
+        defer { columns.deallocate() }
+        return Tensor(channels: outChannels, height: ho, width: wo) { out in
+            x.data.withUnsafeBufferPointer { input in
+                weight.withUnsafeBufferPointer { w in
+                    var r0 = 0
+                    while r0 < ho {
+                        let rows = min(rowsPerTile, ho - r0), n = rows * wo
+                        im2col(input.baseAddress!, x.channels, x.height, x.width, rows: r0..<(r0 + rows), wo, into: columns)
+                        BLAS.gemm(m: outChannels, n: n, k: k, a: w.baseAddress!, lda: k, b: columns, ldb: n,
+                                  c: out.baseAddress! + r0 * wo, ldc: ho * wo)
+                        r0 += rows
+                    }
+                }
+            }
+            for c in 0..<outChannels {
+                let plane = out.baseAddress! + c * ho * wo, b = bias[c]
+                for i in 0..<(ho * wo) { plane[i] += b }
+            }
+        }
+    }
+
+    /// columns[(c * kH + i) * kW + j][r * Wo + ox] = input[c][oy * s - p + i * d][ox * s - p + j * d]
+    /// for the output rows oy in `rows` (r = oy - rows.lowerBound); outside the image: 0 or
+    /// the reflected sample.
+    private func im2col(_ x: UnsafePointer<Float>, _ channels: Int, _ h: Int, _ w: Int, rows: Range<Int>, _ wo: Int,
+                        into columns: UnsafeMutablePointer<Float>) {
+        let n = rows.count * wo
+        let reflect = paddingMode == .reflect
+        for c in 0..<channels {
+            let plane = x + c * h * w
+            for i in 0..<kernel {
+                for j in 0..<kernel {
+                    let dst = columns + ((c * kernel + i) * kernel + j) * n
+                    let dx = j * dilation - padding
+                    // Output columns whose input column is inside: ox in [first, last).
+                    let first = min(wo, dx >= 0 ? 0 : (-dx + stride - 1) / stride)
+                    let last = max(first, min(wo, (w - dx + stride - 1) / stride))
+                    for (r, oy) in rows.enumerated() {
+                        var iy = oy * stride - padding + i * dilation
+                        let out = dst + r * wo
+                        if iy < 0 || iy >= h {
+                            guard reflect else {
+                                out.initialize(repeating: 0, count: wo)
+                                continue
+                            }
+                            iy = reflectIndex(iy, h)
+                        }
+                        let src = plane + iy * w
+                        for ox in 0..<first { out[ox] = reflect ? src[reflectIndex(ox * stride + dx, w)] : 0 }
+                        if stride == 1 {
+                            if last > first { (out + first).update(from: src + first + dx, count: last - first) }
+                        } else {
+                            for ox in first..<last { out[ox] = src[ox * stride + dx] }
+                        }
+                        for ox in last..<wo { out[ox] = reflect ? src[reflectIndex(ox * stride + dx, w)] : 0 }
+                    }
+                }
+            }
+        }
+    }
+}

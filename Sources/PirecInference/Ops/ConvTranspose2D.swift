@@ -1,0 +1,61 @@
+// ConvTranspose2D: transposed convolution (PyTorch's ConvTranspose2d) as one sgemm per tile
+// of input rows, columns = weightᵀ · input, then a scatter-add of the columns (col2im).
+// Shapes: input [Cin, H, W], weight [Cin, Cout, k, k], bias [Cout] -> output [Cout, Ho, Wo],
+// Ho = (H - 1) s - 2p + k (likewise Wo).
+
+struct ConvTranspose2D {
+    var outChannels: Int
+    var kernel: Int
+    var stride: Int
+    var padding: Int
+
+    func outputSize(_ h: Int, _ w: Int) -> (Int, Int) {
+        ((h - 1) * stride - 2 * padding + kernel, (w - 1) * stride - 2 * padding + kernel)
+    }
+
+    func apply(_ x: Tensor, weight: [Float], bias: [Float]) -> Tensor {
+        let (ho, wo) = outputSize(x.height, x.width)
+        let h = x.height, w = x.width, kk = kernel * kernel
+        let m = outChannels * kk
+        let rowsPerTile = max(1, min(h, Conv2D.defaultTileBytes / (m * w * MemoryLayout<Float>.size)))
+        let columns = UnsafeMutablePointer<Float>.allocate(capacity: m * rowsPerTile * w)
+        defer { columns.deallocate() }
+        var out = Tensor(channels: outChannels, height: ho, width: wo)
+        out.data.withUnsafeMutableBufferPointer { out in
+            x.data.withUnsafeBufferPointer { input in
+                weight.withUnsafeBufferPointer { wt in
+                    var r0 = 0
+                    while r0 < h {
+                        let rows = min(rowsPerTile, h - r0), n = rows * w
+                        // columns[m x n] = weight[Cin x m]ᵀ · input[Cin x n] (rows r0..<r0+rows, row stride H*W).
+                        BLAS.gemm(m: m, n: n, k: x.channels, a: wt.baseAddress!, lda: m, transposeA: true,
+                                  b: input.baseAddress! + r0 * w, ldb: h * w, c: columns, ldc: n)
+                        for co in 0..<outChannels {
+                            let plane = out.baseAddress! + co * ho * wo
+                            for ki in 0..<kernel {
+                                for kj in 0..<kernel {
+                                    let col = columns + ((co * kernel + ki) * kernel + kj) * n
+                                    for r in 0..<rows {
+                                        let oy = (r0 + r) * stride - padding + ki
+                                        guard oy >= 0 && oy < ho else { continue }
+                                        let src = col + r * w, dst = plane + oy * wo
+                                        for ix in 0..<w {
+                                            let ox = ix * stride - padding + kj
+                                            if ox >= 0 && ox < wo { dst[ox] += src[ix] }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        r0 += rows
+                    }
+                }
+            }
+            for co in 0..<outChannels {
+                let plane = out.baseAddress! + co * ho * wo, b = bias[co]
+                for i in 0..<(ho * wo) { plane[i] += b }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,121 @@
+// The whole network against PyTorch (training/pirec_net.py) on random and real inputs, a
+// small one (W=8, B=2) and a full-width one (W=64, B=1, stored in F16): max |difference|
+// at most 1e-4 on the output. And every way a model file can be wrong.
+import Foundation
+@testable import PirecInference
+import PirecTestKit
+import Testing
+
+@Suite struct NetworkTests {
+    let cases: SafeTensorsFile
+
+    init() throws { cases = try SafeTensorsFile(path: TestPaths.fixture("network/cases.safetensors")) }
+
+    @Test(arguments: ["small", "wide"], ["random32", "random36x44", "real128"])
+    func matchesPyTorch(model name: String, input: String) throws {
+        let model = try GeneratorModel(path: TestPaths.fixture("network/\(name).safetensors"))
+        let output = try #require(model.run(try cases.tensor("\(name).\(input).input")))
+        let expected = try cases.tensor("\(name).\(input).output")
+        #expect(output.shapeDescription == expected.shapeDescription)
+        let difference = maxDifference(output, expected)
+        #expect(difference <= 1e-4, "\(name) \(input): max |ours - PyTorch| = \(difference)")
+    }
+
+    @Test func readsF16AndBF16Weights() throws {
+        let f32 = try SafeTensorsFile(path: TestPaths.fixture("network/small.safetensors"))
+        for (file, tolerance) in [("small_f16", Float(1e-3)), ("small_bf16", Float(1e-2))] {
+            let other = try SafeTensorsFile(path: TestPaths.fixture("network/\(file).safetensors"))
+            for name in f32.entries.keys {
+                let a = try f32.floats(name), b = try other.floats(name)
+                let worst = zip(a, b).reduce(Float(0)) { max($0, abs($1.0 - $1.1) / max(abs($1.0), 1e-2)) }
+                #expect(worst <= tolerance, "\(file) \(name): relative difference \(worst)")
+            }
+            _ = try GeneratorModel(path: TestPaths.fixture("network/\(file).safetensors"))
+        }
+    }
+
+    @Test func anyInputSizeIsPaddedAndCroppedBack() throws {
+        let model = try GeneratorModel(path: TestPaths.fixture("network/small.safetensors"))
+        for (h, w) in [(1, 1), (5, 7), (33, 18)] {
+            let input = Tensor(channels: 4, height: h, width: w, data: (0..<(4 * h * w)).map { Float($0 % 7) / 7 })
+            let output = try #require(model.run(input))
+            #expect(output.channels == 3 && output.height == h && output.width == w)
+            #expect(output.data.allSatisfy { $0 >= 0 && $0 <= 1 })
+        }
+    }
+
+    // MARK: bad model files
+
+    /// Writes a safetensors file: tensors as (name, dtype, shape, raw bytes), plus metadata.
+    static func write(_ path: String, metadata: [String: String], tensors: [(String, String, [Int], [UInt8])]) throws {
+        var header: [String: Any] = ["__metadata__": metadata]
+        var data: [UInt8] = []
+        for (name, dtype, shape, bytes) in tensors {
+            header[name] = ["dtype": dtype, "shape": shape, "data_offsets": [data.count, data.count + bytes.count]]
+            data += bytes
+        }
+        let json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        var file = withUnsafeBytes(of: UInt64(json.count).littleEndian) { Array($0) }
+        file += json
+        file += data
+        try Data(file).write(to: URL(fileURLWithPath: path))
+    }
+
+    static let metadata = ["arch": "pirec-generator", "width": "8", "blocks": "2", "input_channels": "4", "trained_size": "128"]
+
+    func expectRefusal(_ path: String, _ fragment: String) {
+        #expect { _ = try GeneratorModel(path: path) } throws: { error in
+            let text = "\(error)"
+            return text.hasPrefix(path + ": ") && text.contains(fragment)
+        }
+    }
+
+    @Test func refusesBrokenModelFiles() throws {
+        let folder = TestPaths.temporaryFolder()
+        let small = try Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture("network/small.safetensors")))
+
+        try TestPaths.write("not a model\n", to: folder + "/text.safetensors")
+        expectRefusal(folder + "/text.safetensors", "not a safetensors file")
+
+        try small.prefix(small.count / 2).write(to: URL(fileURLWithPath: folder + "/truncated.safetensors"))
+        expectRefusal(folder + "/truncated.safetensors", "truncated")
+
+        expectRefusal(folder + "/missing.safetensors", "no such model file")
+
+        var wrongArch = NetworkTests.metadata
+        wrongArch["arch"] = "stable-diffusion"
+        try NetworkTests.write(folder + "/arch.safetensors", metadata: wrongArch, tensors: [])
+        expectRefusal(folder + "/arch.safetensors", "architecture \"stable-diffusion\", expected \"pirec-generator\"")
+
+        try NetworkTests.write(folder + "/f64.safetensors", metadata: NetworkTests.metadata,
+                               tensors: [("encoder.1.bias", "F64", [8], [UInt8](repeating: 0, count: 64))])
+        expectRefusal(folder + "/f64.safetensors", "tensor encoder.1.bias has dtype F64; supported: F32, F16, BF16")
+
+        try NetworkTests.write(folder + "/missing-tensor.safetensors", metadata: NetworkTests.metadata,
+                               tensors: [("encoder.1.bias", "F32", [8], [UInt8](repeating: 0, count: 32))])
+        expectRefusal(folder + "/missing-tensor.safetensors", "missing tensor encoder.1.weight (expected shape [8, 4, 7, 7]")
+    }
+
+    @Test func refusesMisshapedAndExtraTensors() throws {
+        let folder = TestPaths.temporaryFolder()
+        let source = try SafeTensorsFile(path: TestPaths.fixture("network/small.safetensors"))
+        func tensors(replacing name: String? = nil, with shape: [Int] = [], extra: Bool = false) throws -> [(String, String, [Int], [UInt8])] {
+            var out: [(String, String, [Int], [UInt8])] = []
+            for key in source.entries.keys.sorted() {
+                var values = try source.floats(key), dims = source.entries[key]!.shape
+                if key == name {
+                    dims = shape
+                    values = [Float](repeating: 0, count: shape.reduce(1, *))
+                }
+                out.append((key, "F32", dims, values.withUnsafeBytes { Array($0) }))
+            }
+            if extra { out.append(("decoder.10.weight", "F32", [1], [0, 0, 0, 0])) }
+            return out
+        }
+        try NetworkTests.write(folder + "/shape2.safetensors", metadata: source.metadata,
+                               tensors: try tensors(replacing: "encoder.4.weight", with: [16, 8, 3, 3]))
+        expectRefusal(folder + "/shape2.safetensors", "tensor encoder.4.weight has shape [16, 8, 3, 3], expected [16, 8, 4, 4]")
+        try NetworkTests.write(folder + "/extra.safetensors", metadata: source.metadata, tensors: try tensors(extra: true))
+        expectRefusal(folder + "/extra.safetensors", "unexpected tensor decoder.10.weight with shape [1]")
+    }
+}

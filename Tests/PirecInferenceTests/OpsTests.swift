@@ -1,0 +1,89 @@
+// Each operation against PyTorch, on the tensors training/make_fixtures.py saved in
+// Tests/Fixtures/network/ops.safetensors (inputs, parameters and PyTorch's outputs).
+@testable import PirecInference
+import PirecTestKit
+import Testing
+
+func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
+    precondition(a.data.count == b.data.count)
+    return zip(a.data, b.data).reduce(0) { max($0, abs($1.0 - $1.1)) }
+}
+
+@Suite struct OpsTests {
+    let file: SafeTensorsFile
+
+    init() throws { file = try SafeTensorsFile(path: TestPaths.fixture("network/ops.safetensors")) }
+
+    func check(_ name: String, tolerance: Float = 1e-5, _ body: (Tensor) throws -> Tensor) throws {
+        let output = try body(try file.tensor(name + ".input"))
+        let expected = try file.tensor(name + ".output")
+        #expect(output.shapeDescription == expected.shapeDescription, "\(name)")
+        guard output.data.count == expected.data.count else { return }
+        let difference = maxDifference(output, expected)
+        #expect(difference <= tolerance, "\(name): max |ours - PyTorch| = \(difference)")
+    }
+
+    @Test(arguments: [("reflect_pad3", 3), ("reflect_pad1", 1), ("reflect_pad2", 2)])
+    func reflectionPad(name: String, padding: Int) throws {
+        try check(name, tolerance: 0) { ReflectionPad.apply($0, padding: padding) }
+    }
+
+    @Test(arguments: [
+        ("conv7", 7, 1, 0, 1), ("conv4s2", 4, 2, 1, 1), ("conv3d2", 3, 1, 0, 2), ("conv3", 3, 1, 0, 1),
+    ])
+    func convolution(name: String, kernel: Int, stride: Int, padding: Int, dilation: Int) throws {
+        let weight = try file.floats(name + ".weight"), bias = try file.floats(name + ".bias")
+        let conv = Conv2D(outChannels: bias.count, kernel: kernel, stride: stride, padding: padding, dilation: dilation)
+        try check(name) { conv.apply($0, weight: weight, bias: bias) }
+    }
+
+    @Test func reflectionPaddingFoldsIntoTheConvolution() throws {
+        // pad 3 then conv 7x7 == conv 7x7 with reflect padding 3 (what the graph runs).
+        let weight = try file.floats("conv7.weight"), bias = try file.floats("conv7.bias")
+        let x = try file.tensor("conv7.input")
+        let separate = Conv2D(outChannels: 5, kernel: 7).apply(ReflectionPad.apply(x, padding: 3), weight: weight, bias: bias)
+        let folded = Conv2D(outChannels: 5, kernel: 7, padding: 3, paddingMode: .reflect).apply(x, weight: weight, bias: bias)
+        #expect(maxDifference(separate, folded) == 0)
+    }
+
+    @Test func transposedConvolution() throws {
+        let weight = try file.floats("convT4s2.weight"), bias = try file.floats("convT4s2.bias")
+        let conv = ConvTranspose2D(outChannels: bias.count, kernel: 4, stride: 2, padding: 1)
+        try check("convT4s2") { conv.apply($0, weight: weight, bias: bias) }
+    }
+
+    @Test func instanceNorm() throws {
+        // PyTorch sums in float32; ours in float64.
+        try check("inorm", tolerance: 5e-5) { x in
+            var y = x
+            InstanceNorm.apply(&y, relu: false)
+            return y
+        }
+    }
+
+    @Test(arguments: ["upsample", "upsample1x1"])
+    func upsample(name: String) throws { try check(name) { UpsampleBilinear.apply($0) } }
+
+    @Test func activations() throws {
+        try check("relu", tolerance: 0) { x in
+            var y = x
+            Activations.relu(&y)
+            return y
+        }
+        try check("tanh_out", tolerance: 1e-6) { x in
+            var y = x
+            Activations.tanhToUnit(&y)
+            return y
+        }
+    }
+
+    @Test func tilesGiveTheSameResultAsOnePass() throws {
+        // A tile budget far below one row forces one output row per sgemm; OpenBLAS blocks
+        // differently for other matrix widths, so only rounding may differ.
+        let weight = try file.floats("conv3.weight"), bias = try file.floats("conv3.bias")
+        let x = try file.tensor("conv3.input")
+        let whole = Conv2D(outChannels: 7, kernel: 3).apply(x, weight: weight, bias: bias)
+        let tiled = Conv2D(outChannels: 7, kernel: 3, tileBytes: 64).apply(x, weight: weight, bias: bias)
+        #expect(maxDifference(whole, tiled) <= 1e-5)
+    }
+}
