@@ -89,7 +89,9 @@ let package = Package(
         .target(
             name: "Refiner", dependencies: ["PirecNetworkPlugin", "PirecPluginKit", "CPirecPlugin"],
             path: "Plugins/Refiner/Sources", linkerSettings: pluginLinkerSettings),
-        .testTarget(name: "GeneratorTests", dependencies: ["PirecCore", "PirecTestKit"], path: "Plugins/Generator/Tests"),
+        .testTarget(
+            name: "GeneratorTests", dependencies: ["PirecCore", "PirecInference", "PirecTestKit"],
+            path: "Plugins/Generator/Tests"),
         .testTarget(name: "ResizeTests", dependencies: ["PirecCore", "PirecTestKit"], path: "Plugins/Resize/Tests"),
         .testTarget(
             name: "EdgeExtractorTests", dependencies: ["PirecCore", "PirecTestKit"], path: "Plugins/EdgeExtractor/Tests"),

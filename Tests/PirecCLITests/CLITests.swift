@@ -50,6 +50,43 @@ import Testing
         #expect(palette.count >= 2 && palette.count <= 5)
     }
 
+    @Test func runsTheWholePIRECChainWithAFixtureModel() throws {
+        let folder = TestPaths.temporaryFolder()
+        let config = folder + "/pirec.yaml"
+        try TestPaths.write("""
+            model_dir: \(TestPaths.fixture("network"))
+            pipelines:
+              - name: pirec
+                keep_intermediates: true
+                chain:
+                  - plugin: edge-extractor
+                    with: { sigma: 2 }
+                  - plugin: color-quantizer
+                    with: { median: 7, colors: 4 }
+                  - plugin: generator
+                    with: { model: small.safetensors }
+                  - plugin: refiner
+                    with: { model: small_f16.safetensors }
+            """, to: config)
+        let check = try TestProcess.pirec("check", "--config", config, "--plugin-dir", TestPaths.build)
+        #expect(check.status == 0 && check.stdout == "configuration OK\n", "\(check.stderr)")
+        let out = folder + "/out"
+        let result = try TestProcess.pirec("run", "--config", config, "--pipeline", "pirec", "--plugin-dir", TestPaths.build,
+                                           TestPaths.repository + "/examples/coffee_97x61.png", "-o", out)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(files(in: out) == ["coffee_97x61.color.png", "coffee_97x61.edge.png", "coffee_97x61.png"])
+        let image = try PNGCodec().read(path: out + "/coffee_97x61.png")
+        #expect(image.width == 97 && image.height == 61 && image.channels == 3)
+
+        // A bad model is a configuration error at the step's `model` key.
+        try TestPaths.write(try String(contentsOfFile: config, encoding: .utf8)
+            .replacingOccurrences(of: "small_f16.safetensors", with: "nope.safetensors"), to: config)
+        let bad = try TestProcess.pirec("check", "--config", config, "--plugin-dir", TestPaths.build)
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("\(config):13:17: pipelines[0].chain[3].with.model: plugin refiner: "
+            + "\(TestPaths.fixture("network"))/nope.safetensors: no such model file"), "\(bad.stderr)")
+    }
+
     @Test func runsEveryPNGInAFolder() throws {
         let out = TestPaths.temporaryFolder()
         let result = try TestProcess.pirec("run", "--config", example, "--pipeline", "upscale4",
@@ -74,7 +111,7 @@ import Testing
     @Test func plugInsThatAreNotPluginsAreNamed() throws {
         let folder = TestPaths.temporaryFolder()
         try TestPaths.write("junk", to: folder + "/libpirec-junk.so")
-        try TestProcess.buildCPlugin(folder + "/libpirec-old.so", defines: ["TEST_ABI_MAJOR=2"])
+        try TestProcess.buildCPlugin(folder + "/libpirec-old.so", defines: ["TEST_ABI_MAJOR=2", "TEST_ABI_MINOR=0"])
         let result = try TestProcess.pirec("plugins", "--plugin-dir", folder)
         #expect(result.status == 1)
         #expect(result.stderr.contains("\(folder)/libpirec-junk.so: not a loadable shared library"))

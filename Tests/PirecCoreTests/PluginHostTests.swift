@@ -54,7 +54,7 @@ import Testing
     }
 
     @Test(arguments: [
-        (["TEST_ABI_MAJOR=2"], ["plugin invert", "built for plugin ABI 2.0", "this host speaks ABI 1.1"]),
+        (["TEST_ABI_MAJOR=2", "TEST_ABI_MINOR=0"], ["plugin invert", "built for plugin ABI 2.0", "this host speaks ABI 1.1"]),
         (["TEST_ABI_MINOR=7"], ["plugin invert", "built for plugin ABI 1.7", "host's ABI 1.1"]),
         (["TEST_SMALL_STRUCT"], ["plugin invert", "descriptor is 16 bytes", "plugin ABI 1.1, host ABI 1.1"]),
         (["TEST_NO_ENTRY"], ["not a pirec plugin: no symbol pirec_plugin_entry_v1", "host ABI 1.1"]),
