@@ -30,17 +30,24 @@ public enum FileIO {
         guard size <= maxBytes else {
             throw FileError(path: path, reason: "file is \(size) bytes, over the limit of \(maxBytes) bytes")
         }
-        var bytes = [UInt8](repeating: 0, count: size)
+        // Read until end of file: files in /proc report a size of 0, and a file may shrink or grow.
+        var bytes = [UInt8](repeating: 0, count: max(size, 4096))
         var done = 0
-        while done < size {
+        while true {
+            if done == bytes.count {
+                guard bytes.count < maxBytes else {
+                    throw FileError(path: path, reason: "file grew over the limit of \(maxBytes) bytes while reading")
+                }
+                bytes += [UInt8](repeating: 0, count: min(bytes.count, maxBytes - bytes.count))
+            }
             let n = bytes.withUnsafeMutableBytes { buffer in
-                retryOnInterrupt { read(fd, buffer.baseAddress! + done, size - done) }
+                retryOnInterrupt { read(fd, buffer.baseAddress! + done, buffer.count - done) }
             }
             if n < 0 { throw FileError(path: path, reason: describe(errno)) }
-            if n == 0 { break }  // shrank while reading
+            if n == 0 { break }
             done += n
         }
-        return done == size ? bytes : Array(bytes[0..<done])
+        return done == bytes.count ? bytes : Array(bytes[0..<done])
     }
 
     /// Writes `bytes` to `path` so that `path` holds either its old content or all of the new:

@@ -12,11 +12,33 @@ enum BLAS {
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
 
+    /// The same product with the columns of B and C split across `threads` threads, each
+    /// running a single-threaded sgemm (OpenBLAS set to one thread). Used when the engine
+    /// splits the work itself (`Threading.engine`).
+    static func splitGemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
+                          b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int) {
+        // Chunks of whole 64-column panels, so each thread's sgemm keeps full-width kernels.
+        let panels = (n + 63) / 64
+        Parallel.forRanges(panels, threads: threads) { range in
+            let first = range.lowerBound * 64, last = min(n, range.upperBound * 64)
+            gemm(m: m, n: last - first, k: k, a: a, lda: lda, transposeA: transposeA, b: b + first, ldb: ldb,
+                 c: c + first, ldc: ldc)
+        }
+    }
+
     /// OpenBLAS's own worker threads for the calls that follow (process-wide).
     static func setThreads(_ count: Int) { openblas_set_num_threads(Int32(count)) }
 
     /// What OpenBLAS reports about itself, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64".
     static var configuration: String { String(cString: openblas_get_config()) + " core " + String(cString: openblas_get_corename()) }
+}
+
+/// Who runs matrix products on several threads.
+public enum Threading: String, Sendable {
+    /// OpenBLAS's own threads (its idle threads spin while the engine's loops run).
+    case openblas
+    /// The engine splits each product's columns across its threads, OpenBLAS on one thread.
+    case engine
 }
 
 /// The engine's public controls.

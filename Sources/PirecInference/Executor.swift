@@ -11,8 +11,12 @@ public struct Executor {
         self.weights = weights
     }
 
-    /// Runs the graph. `isCancelled` is polled between operations; nil means cancelled.
-    public func run(_ input: Tensor, isCancelled: () -> Bool = { false }) -> Tensor? {
+    /// Runs the graph on `threads` threads: the engine's own loops, and the matrix products
+    /// split by the engine or by OpenBLAS (`threading`; OpenBLAS's setting is process-wide).
+    /// `isCancelled` is polled between operations; nil means cancelled.
+    public func run(_ input: Tensor, threads: Int = 1, threading: Threading = .engine,
+                    isCancelled: () -> Bool = { false }) -> Tensor? {
+        BLAS.setThreads(threading == .engine ? 1 : threads)
         var x = input
         var residuals: [Tensor] = []
         for op in graph.ops {
@@ -21,14 +25,16 @@ public struct Executor {
             case let .conv(name, outChannels, kernel, stride, padding, dilation, reflect):
                 let conv = Conv2D(outChannels: outChannels, kernel: kernel, stride: stride, padding: padding,
                                   dilation: dilation, paddingMode: reflect ? .reflect : .zeros)
-                x = conv.apply(x, weight: weights[name + ".weight"]!, bias: weights[name + ".bias"]!)
+                x = conv.apply(x, weight: weights[name + ".weight"]!, bias: weights[name + ".bias"]!, threads: threads,
+                               threading: threading)
             case let .convTranspose(name, outChannels, kernel, stride, padding):
                 let conv = ConvTranspose2D(outChannels: outChannels, kernel: kernel, stride: stride, padding: padding)
-                x = conv.apply(x, weight: weights[name + ".weight"]!, bias: weights[name + ".bias"]!)
+                x = conv.apply(x, weight: weights[name + ".weight"]!, bias: weights[name + ".bias"]!, threads: threads,
+                               threading: threading)
             case let .instanceNorm(relu):
-                InstanceNorm.apply(&x, relu: relu)
+                InstanceNorm.apply(&x, relu: relu, threads: threads)
             case .upsample2x:
-                x = UpsampleBilinear.apply(x)
+                x = UpsampleBilinear.apply(x, threads: threads)
             case .pushResidual:
                 residuals.append(x)
             case .addResidual:

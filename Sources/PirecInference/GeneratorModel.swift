@@ -57,7 +57,8 @@ public final class GeneratorModel: @unchecked Sendable {
     /// Runs the network on a [4, H, W] input of any size: reflection-padded on the right and
     /// bottom to a multiple of 4, then cropped back. Returns [3, H, W] in [0, 1], or nil if
     /// cancelled.
-    public func run(_ input: Tensor, isCancelled: () -> Bool = { false }) -> Tensor? {
+    public func run(_ input: Tensor, threads: Int = 1, threading: Threading = .engine,
+                    isCancelled: () -> Bool = { false }) -> Tensor? {
         let h = input.height, w = input.width
         let ph = (h + 3) / 4 * 4, pw = (w + 3) / 4 * 4
         var x = input
@@ -71,7 +72,7 @@ public final class GeneratorModel: @unchecked Sendable {
                 }
             }
         }
-        guard let y = executor.run(x, isCancelled: isCancelled) else { return nil }
+        guard let y = executor.run(x, threads: threads, threading: threading, isCancelled: isCancelled) else { return nil }
         if ph == h && pw == w { return y }
         return Tensor(channels: y.channels, height: h, width: w) { out in
             for c in 0..<y.channels {

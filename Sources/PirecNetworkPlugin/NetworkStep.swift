@@ -9,12 +9,15 @@ public final class NetworkStep: PluginState {
     public static let parameters = [
         ParameterSpec("model", .string, default: "",
                       "the network's safetensors file; relative paths are taken against model_dir"),
-        ParameterSpec("threads", .int, range: 1...64, default: "1", "threads for this network's matrix products"),
+        ParameterSpec("threads", .int, range: 1...64, default: "1", "threads for this network (per worker)"),
+        ParameterSpec("threading", .string, choices: ["engine", "openblas"], default: "engine",
+                      "who splits matrix products across threads (BENCHMARKS.md: engine is faster here)"),
     ]
 
     let model: GeneratorModel
     let rgbSlot: String
     let threads: Int
+    let threading: Threading
 
     /// `rgbSlot` is the slot the network's first three input channels come from.
     public init(parameters: PluginParameters, host: PluginHost, rgbSlot: String) throws(PluginFailure) {
@@ -24,6 +27,7 @@ public final class NetworkStep: PluginState {
         do { model = try GeneratorModel(path: path) } catch { throw PluginFailure("model: \(error)") }
         self.rgbSlot = rgbSlot
         threads = parameters.int("threads")
+        threading = Threading(rawValue: parameters.string("threading")) ?? .engine
         host.log(6, "loaded \(path): width \(model.width), \(model.blocks) blocks")
     }
 
@@ -50,8 +54,8 @@ public final class NetworkStep: PluginState {
                 }
             }
         }
-        Engine.setThreads(threads)
-        guard let out = model.run(Tensor(channels: 4, height: h, width: w, data: data), isCancelled: { frame.isCancelled })
+        guard let out = model.run(Tensor(channels: 4, height: h, width: w, data: data), threads: threads, threading: threading,
+                                  isCancelled: { frame.isCancelled })
         else { throw PluginFailure.cancelled }
         let image = try frame.newImage(width: w, height: h, channels: 3)
         out.data.withUnsafeBufferPointer { o in

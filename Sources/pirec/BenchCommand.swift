@@ -34,7 +34,10 @@ struct BenchCommand: ParsableCommand {
             }
             times.sort()
             let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
-            print(#"{"plugin": "\#(library.id)", "width": \#(image.width), "height": \#(image.height), "runs": \#(times.count), "median_ms": \#(median), "min_ms": \#(times[0])}"#)
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            let core = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? ""
+            print(#"{"plugin": "\#(library.id)", "width": \#(image.width), "height": \#(image.height), "runs": \#(times.count), "median_ms": \#(median), "min_ms": \#(times[0]), "peak_rss_mb": \#(Double(usage.ru_maxrss) / 1024), "openblas_coretype": "\#(core)"}"#)
         } catch {
             throw Console.fail("\(error)")
         }

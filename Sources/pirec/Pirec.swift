@@ -1,9 +1,21 @@
 // pirec: the one-shot command line. Runs a pipeline's chain on files (`pirec run`), checks a
 // configuration (`pirec check`), and lists plugins (`pirec plugins`).
 import ArgumentParser
+import PirecCore
 
 @main
 struct Pirec: ParsableCommand {
+    static func main() {
+        // Before any plugin loads OpenBLAS (see BLASEnvironment).
+        BLASEnvironment.prepare()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "pirec",
         abstract: "Turn sketches and flat colour into finished pictures.",

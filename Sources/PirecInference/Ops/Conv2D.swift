@@ -23,7 +23,7 @@ struct Conv2D {
          (w + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1)
     }
 
-    func apply(_ x: Tensor, weight: [Float], bias: [Float]) -> Tensor {
+    func apply(_ x: Tensor, weight: [Float], bias: [Float], threads: Int = 1, threading: Threading = .openblas) -> Tensor {
         let (ho, wo) = outputSize(x.height, x.width)
         let k = x.channels * kernel * kernel
         let rowsPerTile = max(1, min(ho, tileBytes / (k * wo * MemoryLayout<Float>.size)))
@@ -35,28 +35,39 @@ struct Conv2D {
                     var r0 = 0
                     while r0 < ho {
                         let rows = min(rowsPerTile, ho - r0), n = rows * wo
-                        im2col(input.baseAddress!, x.channels, x.height, x.width, rows: r0..<(r0 + rows), wo, into: columns)
-                        BLAS.gemm(m: outChannels, n: n, k: k, a: w.baseAddress!, lda: k, b: columns, ldb: n,
-                                  c: out.baseAddress! + r0 * wo, ldc: ho * wo)
+                        let base = input.baseAddress!
+                        Parallel.forRanges(x.channels, threads: threads) { channels in
+                            im2col(base, channels, x.height, x.width, rows: r0..<(r0 + rows), wo, into: columns)
+                        }
+                        if threading == .engine && threads > 1 {
+                            BLAS.splitGemm(m: outChannels, n: n, k: k, a: w.baseAddress!, lda: k, b: columns, ldb: n,
+                                           c: out.baseAddress! + r0 * wo, ldc: ho * wo, threads: threads)
+                        } else {
+                            BLAS.gemm(m: outChannels, n: n, k: k, a: w.baseAddress!, lda: k, b: columns, ldb: n,
+                                      c: out.baseAddress! + r0 * wo, ldc: ho * wo)
+                        }
                         r0 += rows
                     }
                 }
             }
-            for c in 0..<outChannels {
-                let plane = out.baseAddress! + c * ho * wo, b = bias[c]
-                for i in 0..<(ho * wo) { plane[i] += b }
+            let base = out.baseAddress!
+            Parallel.forRanges(outChannels, threads: threads) { channels in
+                for c in channels {
+                    let plane = base + c * ho * wo, b = bias[c]
+                    for i in 0..<(ho * wo) { plane[i] += b }
+                }
             }
         }
     }
 
     /// columns[(c * kH + i) * kW + j][r * Wo + ox] = input[c][oy * s - p + i * d][ox * s - p + j * d]
-    /// for the output rows oy in `rows` (r = oy - rows.lowerBound); outside the image: 0 or
-    /// the reflected sample.
-    private func im2col(_ x: UnsafePointer<Float>, _ channels: Int, _ h: Int, _ w: Int, rows: Range<Int>, _ wo: Int,
+    /// for the input channels `channels` and the output rows oy in `rows` (r = oy -
+    /// rows.lowerBound); outside the image: 0 or the reflected sample.
+    private func im2col(_ x: UnsafePointer<Float>, _ channels: Range<Int>, _ h: Int, _ w: Int, rows: Range<Int>, _ wo: Int,
                         into columns: UnsafeMutablePointer<Float>) {
         let n = rows.count * wo
         let reflect = paddingMode == .reflect
-        for c in 0..<channels {
+        for c in channels {
             let plane = x + c * h * w
             for i in 0..<kernel {
                 for j in 0..<kernel {

@@ -13,7 +13,7 @@ struct ConvTranspose2D {
         ((h - 1) * stride - 2 * padding + kernel, (w - 1) * stride - 2 * padding + kernel)
     }
 
-    func apply(_ x: Tensor, weight: [Float], bias: [Float]) -> Tensor {
+    func apply(_ x: Tensor, weight: [Float], bias: [Float], threads: Int = 1, threading: Threading = .openblas) -> Tensor {
         let (ho, wo) = outputSize(x.height, x.width)
         let h = x.height, w = x.width, kk = kernel * kernel
         let m = outChannels * kk
@@ -28,10 +28,17 @@ struct ConvTranspose2D {
                     while r0 < h {
                         let rows = min(rowsPerTile, h - r0), n = rows * w
                         // columns[m x n] = weight[Cin x m]ᵀ · input[Cin x n] (rows r0..<r0+rows, row stride H*W).
-                        BLAS.gemm(m: m, n: n, k: x.channels, a: wt.baseAddress!, lda: m, transposeA: true,
-                                  b: input.baseAddress! + r0 * w, ldb: h * w, c: columns, ldc: n)
-                        for co in 0..<outChannels {
-                            let plane = out.baseAddress! + co * ho * wo
+                        if threading == .engine && threads > 1 {
+                            BLAS.splitGemm(m: m, n: n, k: x.channels, a: wt.baseAddress!, lda: m, transposeA: true,
+                                           b: input.baseAddress! + r0 * w, ldb: h * w, c: columns, ldc: n, threads: threads)
+                        } else {
+                            BLAS.gemm(m: m, n: n, k: x.channels, a: wt.baseAddress!, lda: m, transposeA: true,
+                                      b: input.baseAddress! + r0 * w, ldb: h * w, c: columns, ldc: n)
+                        }
+                        let outBase = out.baseAddress!
+                        Parallel.forRanges(outChannels, threads: threads) { range in
+                        for co in range {
+                            let plane = outBase + co * ho * wo
                             for ki in 0..<kernel {
                                 for kj in 0..<kernel {
                                     let col = columns + ((co * kernel + ki) * kernel + kj) * n
@@ -47,13 +54,17 @@ struct ConvTranspose2D {
                                 }
                             }
                         }
+                        }
                         r0 += rows
                     }
                 }
             }
-            for co in 0..<outChannels {
-                let plane = out.baseAddress! + co * ho * wo, b = bias[co]
-                for i in 0..<(ho * wo) { plane[i] += b }
+            let base = out.baseAddress!
+            Parallel.forRanges(outChannels, threads: threads) { range in
+                for co in range {
+                    let plane = base + co * ho * wo, b = bias[co]
+                    for i in 0..<(ho * wo) { plane[i] += b }
+                }
             }
         }
         return out

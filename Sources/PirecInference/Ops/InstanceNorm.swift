@@ -6,11 +6,13 @@
 enum InstanceNorm {
     static let epsilon = 1e-5
 
-    static func apply(_ x: inout Tensor, relu: Bool) {
-        let n = x.plane
+    static func apply(_ x: inout Tensor, relu: Bool, threads: Int = 1) {
+        let n = x.plane, channels = x.channels
         x.data.withUnsafeMutableBufferPointer { data in
-            for c in 0..<x.channels {
-                let p = data.baseAddress! + c * n
+            let base = data.baseAddress!
+            Parallel.forRanges(channels, threads: threads) { range in
+            for c in range {
+                let p = base + c * n
                 var sum = 0.0
                 for i in 0..<n { sum += Double(p[i]) }
                 let mean = sum / Double(n)
@@ -26,6 +28,7 @@ enum InstanceNorm {
                 } else {
                     for i in 0..<n { p[i] = p[i] * scale + shift }
                 }
+            }
             }
         }
     }

@@ -14,13 +14,15 @@ enum UpsampleBilinear {
         }
     }
 
-    static func apply(_ x: Tensor) -> Tensor {
+    static func apply(_ x: Tensor, threads: Int = 1) -> Tensor {
         let h = x.height, w = x.width, ho = 2 * h, wo = 2 * w
         let rows = taps(h), cols = taps(w)
         return Tensor(channels: x.channels, height: ho, width: wo) { out in
             x.data.withUnsafeBufferPointer { src in
-                for c in 0..<x.channels {
-                    let s = src.baseAddress! + c * h * w, d = out.baseAddress! + c * ho * wo
+                let source = src.baseAddress!, target = out.baseAddress!
+                Parallel.forRanges(x.channels, threads: threads) { range in
+                for c in range {
+                    let s = source + c * h * w, d = target + c * ho * wo
                     for oy in 0..<ho {
                         let (y0, y1, a0, a1) = rows[oy]
                         let r0 = s + y0 * w, r1 = s + y1 * w, dst = d + oy * wo
@@ -29,6 +31,7 @@ enum UpsampleBilinear {
                             dst[ox] = a0 * (b0 * r0[x0] + b1 * r0[x1]) + a1 * (b0 * r1[x0] + b1 * r1[x1])
                         }
                     }
+                }
                 }
             }
         }

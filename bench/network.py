@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Benchmark pirec's inference engine against PyTorch and ONNX Runtime, in one run.
+
+The full-width PI-REC generator (W=64, B=8) with seeded random weights, batch 1, at each
+size: ours through `pirec bench --plugin generator` (the plugin's `process` only: the
+network plus packing the frame's images into a tensor and back), PyTorch (eval,
+inference_mode) and ONNX Runtime (the same weights exported to ONNX), all on the same
+number of threads. Prints medians, achieved GFLOP/s and ours/peer ratios, then the peak
+RSS of the pirec process at --rss-size. With several --coretypes, ours runs once per
+OPENBLAS_CORETYPE ("auto" lets pirec choose, as in production).
+
+    python3 bench/network.py [--sizes 128,256,512] [--repeat 5] [--threads 2]
+                             [--coretypes auto,Haswell,SkylakeX] [--rss-size 1024]
+
+Needs the release build (`make build`) and training/requirements.txt.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import onnxruntime as ort
+import torch
+from PIL import Image
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "training"))
+from pirec_net import Generator, count_flops, save_safetensors  # noqa: E402
+
+
+def median_ms(fn, repeat):
+    fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def ours(pirec, model, png, threads, repeat, coretype):
+    env = dict(os.environ)
+    env.pop("OPENBLAS_CORETYPE", None)
+    if coretype != "auto":
+        env["OPENBLAS_CORETYPE"] = coretype
+    cmd = [pirec, "bench", "--plugin", "generator", "--input", png, "--repeat", str(repeat),
+           "--with", json.dumps({"model": model, "threads": threads})]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"pirec bench failed: {out.stderr.strip()}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--pirec", default=os.path.join(ROOT, ".build", "release", "pirec"))
+    ap.add_argument("--sizes", default="128,256,512")
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--coretypes", default="auto")
+    ap.add_argument("--rss-size", type=int, default=1024)
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    coretypes = args.coretypes.split(",")
+
+    torch.manual_seed(0)
+    torch.set_num_threads(args.threads)
+    model = Generator(64, 8).eval()
+    work = tempfile.mkdtemp(prefix="pirec-bench-")
+    weights = os.path.join(work, "generator.safetensors")
+    save_safetensors(model, weights, {"trained_size": "256", "dataset": "random", "phase": "benchmark",
+                                      "steps": "0"}, torch.float32)
+    rng = np.random.default_rng(0)
+
+    print("# pirec inference engine vs PyTorch and ONNX Runtime\n")
+    print(f"- PI-REC generator W=64, B=8, batch 1, {args.threads} threads everywhere, "
+          f"medians of {args.repeat} runs after a warm-up")
+    print(f"- torch {torch.__version__}, onnxruntime {ort.__version__}")
+    print()
+    cols = " | ".join(f"ours {c} (ms) | GFLOP/s" for c in coretypes)
+    print(f"| size | GFLOP | {cols} | PyTorch (ms) | ONNX Runtime (ms) | ours/PyTorch | ours/ORT |")
+    print("|---" * (5 + 2 * len(coretypes)) + "|---|")
+    for size in sizes:
+        png = os.path.join(work, f"input{size}.png")
+        Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).save(png)
+        counts = count_flops(model, size, size)
+        gflop = sum(counts.values()) / 1e9
+        x = torch.rand(1, 4, size, size)
+        with torch.inference_mode():
+            torch_ms = median_ms(lambda: model(x), args.repeat)
+        onnx_path = os.path.join(work, f"generator{size}.onnx")
+        torch.onnx.export(model, (x,), onnx_path, opset_version=17, dynamo=False,
+                          input_names=["x"], output_names=["y"])
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = args.threads
+        options.inter_op_num_threads = 1
+        session = ort.InferenceSession(onnx_path, options, providers=["CPUExecutionProvider"])
+        feed = {"x": x.numpy()}
+        ort_ms = median_ms(lambda: session.run(None, feed), args.repeat)
+        results = [ours(args.pirec, weights, png, args.threads, args.repeat, c) for c in coretypes]
+        cells = " | ".join(f"{r['median_ms']:.0f} ({r['openblas_coretype'] or 'default'}) | {gflop / r['median_ms'] * 1000:.0f}"
+                           for r in results)
+        best = min(r["median_ms"] for r in results if True)
+        first = results[0]["median_ms"]
+        print(f"| {size} | {gflop:.1f} | {cells} | {torch_ms:.0f} | {ort_ms:.0f} | "
+              f"{first / torch_ms:.2f} | {first / ort_ms:.2f} |")
+        del best
+    png = os.path.join(work, f"input{args.rss_size}.png")
+    Image.fromarray(rng.integers(0, 256, (args.rss_size, args.rss_size, 3), dtype=np.uint8)).save(png)
+    r = ours(args.pirec, weights, png, args.threads, 1, coretypes[0])
+    print(f"\nPeak RSS of pirec at {args.rss_size}x{args.rss_size} ({coretypes[0]}): "
+          f"{r['peak_rss_mb']:.0f} MB (time {r['median_ms']:.0f} ms)")
+    print("\nRatios use the first core type listed (ours/peer < 1: pirec is faster).")
+
+
+if __name__ == "__main__":
+    main()
