@@ -5,10 +5,21 @@ public struct Executor {
     public let graph: Graph
     /// Weights by name (Float32, PyTorch layouts).
     let weights: [String: [Float]]
+    /// Winograd-transformed weights of the 3x3 stride-1 convolutions, by conv name, made once.
+    let winogradWeights: [String: [Float]]
 
     public init(graph: Graph, weights: [String: [Float]]) {
         self.graph = graph
         self.weights = weights
+        var transformed: [String: [Float]] = [:]
+        for op in graph.ops {
+            if case let .conv(name, outChannels, kernel, stride, _, _, _) = op, kernel == 3, stride == 1,
+               let w = weights[name + ".weight"] {
+                transformed[name] = WinogradConv3x3.transformWeights(w, outChannels: outChannels,
+                                                                     inChannels: w.count / (9 * outChannels))
+            }
+        }
+        winogradWeights = transformed
     }
 
     /// Runs the graph on `threads` threads: the engine's own loops, and the matrix products
@@ -26,7 +37,7 @@ public struct Executor {
                 let conv = Conv2D(outChannels: outChannels, kernel: kernel, stride: stride, padding: padding,
                                   dilation: dilation, paddingMode: reflect ? .reflect : .zeros)
                 x = conv.apply(x, weight: weights[name + ".weight"]!, bias: weights[name + ".bias"]!, threads: threads,
-                               threading: threading)
+                               threading: threading, winogradWeight: winogradWeights[name])
             case let .convTranspose(name, outChannels, kernel, stride, padding):
                 let conv = ConvTranspose2D(outChannels: outChannels, kernel: kernel, stride: stride, padding: padding)
                 x = conv.apply(x, weight: weights[name + ".weight"]!, bias: weights[name + ".bias"]!, threads: threads,

@@ -23,7 +23,21 @@ struct Conv2D {
          (w + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1)
     }
 
-    func apply(_ x: Tensor, weight: [Float], bias: [Float], threads: Int = 1, threading: Threading = .openblas) -> Tensor {
+    /// Whether this convolution on an input of `channels` x `h` x `w` runs as Winograd F(2x2, 3x3).
+    func usesWinograd(channels: Int, _ h: Int, _ w: Int) -> Bool {
+        let (ho, wo) = outputSize(h, w)
+        return kernel == 3 && stride == 1 && channels >= 16 && padding < h && padding < w
+            && WinogradConv3x3.applies(outputHeight: ho, outputWidth: wo, dilation: dilation)
+    }
+
+    func apply(_ x: Tensor, weight: [Float], bias: [Float], threads: Int = 1, threading: Threading = .openblas,
+               winogradWeight: [Float]? = nil) -> Tensor {
+        if let u = winogradWeight, usesWinograd(channels: x.channels, x.height, x.width) {
+            let padded = padding == 0 ? x : paddingMode == .reflect
+                ? ReflectionPad.apply(x, padding: padding) : ZeroPad.apply(x, padding: padding)
+            return WinogradConv3x3(outChannels: outChannels, dilation: dilation)
+                .apply(padded: padded, transformedWeight: u, bias: bias, threads: threads, threading: threading)
+        }
         let (ho, wo) = outputSize(x.height, x.width)
         let k = x.channels * kernel * kernel
         let rowsPerTile = max(1, min(ho, tileBytes / (k * wo * MemoryLayout<Float>.size)))

@@ -29,3 +29,21 @@ enum ReflectionPad {
         }
     }
 }
+
+/// Zero padding, for Conv2d's own padding where a convolution runs on a padded copy.
+enum ZeroPad {
+    static func apply(_ x: Tensor, padding p: Int) -> Tensor {
+        let h = x.height, w = x.width, pw = w + 2 * p
+        var out = Tensor(channels: x.channels, height: h + 2 * p, width: pw)
+        out.data.withUnsafeMutableBufferPointer { d in
+            x.data.withUnsafeBufferPointer { s in
+                for c in 0..<x.channels {
+                    for y in 0..<h {
+                        (d.baseAddress! + (c * (h + 2 * p) + y + p) * pw + p).update(from: s.baseAddress! + (c * h + y) * w, count: w)
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
