@@ -60,16 +60,22 @@ struct WinogradConv3x3 {
                 u.withUnsafeBufferPointer { u in
                     let src = input.baseAddress!, dst = out.baseAddress!
                     var first = 0
+                    var inputOffset = [Int](repeating: 0, count: chunk), outputOffset = inputOffset
                     while first < tiles {
                         let count = min(chunk, tiles - first)
+                        // Where each tile starts in the padded input and in the output (no division per channel).
+                        for t in 0..<count {
+                            let y0 = origin((first + t) / tilesX), x0 = origin((first + t) % tilesX)
+                            inputOffset[t] = y0 * x.width + x0
+                            outputOffset[t] = y0 * wo + x0
+                        }
                         // Input transform: V[e][ci][t] = (B^T d B)[e], tile by tile, in registers.
                         Parallel.forRanges(cin, threads: threads) { channels in
                             for c in channels {
                                 let plane = src + c * x.height * x.width
                                 let out = v + c * count, step = cin * count
                                 for t in 0..<count {
-                                    let q = first + t
-                                    let p0 = plane + origin(q / tilesX) * x.width + origin(q % tilesX)
+                                    let p0 = plane + inputOffset[t]
                                     let p1 = p0 + d * x.width, p2 = p1 + d * x.width, p3 = p2 + d * x.width
                                     // Rows of B^T d: k0 = d0 - d2, k1 = d1 + d2, k2 = d2 - d1, k3 = d1 - d3.
                                     let a0 = p0[0] - p2[0], a1 = p0[d] - p2[d], a2 = p0[2 * d] - p2[2 * d], a3 = p0[3 * d] - p2[3 * d]
@@ -101,8 +107,7 @@ struct WinogradConv3x3 {
                                 let plane = dst + co * ho * wo, bias = bias[co]
                                 let base = m + co * count, step = cout * count
                                 for t in 0..<count {
-                                    let q = first + t
-                                    let row0 = plane + origin(q / tilesX) * wo + origin(q % tilesX), row1 = row0 + d * wo
+                                    let row0 = plane + outputOffset[t], row1 = row0 + d * wo
                                     let g = base + t
                                     // Columns of A^T m: s0 = m0 + m1 + m2, s1 = m1 - m2 - m3 (rows of m).
                                     let s00 = g[0] + g[4 * step] + g[8 * step], s10 = g[4 * step] - g[8 * step] - g[12 * step]
