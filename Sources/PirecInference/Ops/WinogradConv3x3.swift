@@ -41,6 +41,38 @@ struct WinogradConv3x3 {
         return u
     }
 
+    /// The input transform of eight horizontally adjacent tiles (dilation 1 or 2), lane k
+    /// for tile k: their inputs are every other sample (d = 1) or every other pair (d = 2)
+    /// of 16-sample loads. Writes o[e * step + k] for e = 0...15.
+    @inline(__always)
+    static func inputTransform8(_ p0: UnsafePointer<Float>, rowStride: Int, dilation d: Int,
+                                into o: UnsafeMutablePointer<Float>, step: Int) {
+        @inline(__always) func pick(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+            let v = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+            if d == 1 { return v.evenHalf }
+            // Pairs (0,1), (4,5), (8,9), (12,13): the even 64-bit halves.
+            return unsafeBitCast(unsafeBitCast(v, to: SIMD8<Double>.self).evenHalf, to: SIMD8<Float>.self)
+        }
+        let p1 = p0 + d * rowStride, p2 = p1 + d * rowStride, p3 = p2 + d * rowStride
+        @inline(__always) func row(_ p: UnsafePointer<Float>) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+            (pick(p), pick(p + d), pick(p + 2 * d), pick(p + 3 * d))
+        }
+        let r0 = row(p0), r1 = row(p1), r2 = row(p2), r3 = row(p3)
+        // B^T d down the rows.
+        let a = (r0.0 - r2.0, r0.1 - r2.1, r0.2 - r2.2, r0.3 - r2.3)
+        let b = (r1.0 + r2.0, r1.1 + r2.1, r1.2 + r2.2, r1.3 + r2.3)
+        let c = (r2.0 - r1.0, r2.1 - r1.1, r2.2 - r1.2, r2.3 - r1.3)
+        let e = (r1.0 - r3.0, r1.1 - r3.1, r1.2 - r3.2, r1.3 - r3.3)
+        @inline(__always) func store(_ v: SIMD8<Float>, _ index: Int) {
+            UnsafeMutableRawPointer(o + index * step).storeBytes(of: v, as: SIMD8<Float>.self)
+        }
+        // Then along the rows, as the scalar path.
+        store(a.0 - a.2, 0); store(a.1 + a.2, 1); store(a.2 - a.1, 2); store(a.1 - a.3, 3)
+        store(b.0 - b.2, 4); store(b.1 + b.2, 5); store(b.2 - b.1, 6); store(b.1 - b.3, 7)
+        store(c.0 - c.2, 8); store(c.1 + c.2, 9); store(c.2 - c.1, 10); store(c.1 - c.3, 11)
+        store(e.0 - e.2, 12); store(e.1 + e.2, 13); store(e.2 - e.1, 14); store(e.1 - e.3, 15)
+    }
+
     func apply(padded x: Tensor, transformedWeight u: [Float], bias: [Float], threads: Int,
                threading: Threading) -> Tensor {
         let d = dilation, cin = x.channels, cout = outChannels
@@ -74,7 +106,17 @@ struct WinogradConv3x3 {
                             for c in channels {
                                 let plane = src + c * x.height * x.width
                                 let out = v + c * count, step = cin * count
-                                for t in 0..<count {
+                                var t = 0
+                                while t < count {
+                                    // Eight tiles of one tile row at once where their inputs lie inside the row.
+                                    if (d == 1 || d == 2) && (first + t) % tilesX % 8 == 0 && t + 8 <= count
+                                        && (first + t) % tilesX + 8 <= tilesX
+                                        && (inputOffset[t] % x.width) + 3 * d + 16 <= x.width {
+                                        WinogradConv3x3.inputTransform8(plane + inputOffset[t], rowStride: x.width, dilation: d,
+                                                                        into: out + t, step: step)
+                                        t += 8
+                                        continue
+                                    }
                                     let p0 = plane + inputOffset[t]
                                     let p1 = p0 + d * x.width, p2 = p1 + d * x.width, p3 = p2 + d * x.width
                                     // Rows of B^T d: k0 = d0 - d2, k1 = d1 + d2, k2 = d2 - d1, k3 = d1 - d3.
@@ -88,6 +130,7 @@ struct WinogradConv3x3 {
                                     o[4 * step] = b0 - b2; o[5 * step] = b1 + b2; o[6 * step] = b2 - b1; o[7 * step] = b1 - b3
                                     o[8 * step] = c0 - c2; o[9 * step] = c1 + c2; o[10 * step] = c2 - c1; o[11 * step] = c1 - c3
                                     o[12 * step] = e0 - e2; o[13 * step] = e1 + e2; o[14 * step] = e2 - e1; o[15 * step] = e1 - e3
+                                    t += 1
                                 }
                             }
                         }
