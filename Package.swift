@@ -41,7 +41,7 @@ let package = Package(
             ]),
         .target(name: "PirecPluginKit", dependencies: ["CPirecPlugin"]),
         // The inference engine for PI-REC's networks, on OpenBLAS.
-        .target(name: "PirecInference", dependencies: ["COpenBLAS"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        .target(name: "PirecInference", dependencies: ["COpenBLAS", "CPirecKernels"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         // The plugin state the generator and refiner share.
         .target(name: "PirecNetworkPlugin", dependencies: ["PirecInference", "PirecPluginKit"]),
         // Hot loops compiled per instruction set (AVX-512, AVX2, baseline), chosen at load time.

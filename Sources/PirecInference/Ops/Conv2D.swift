@@ -2,7 +2,11 @@
 // of output rows, so scratch memory stays bounded at any image size.
 // Shapes: input [Cin, H, W], weight [Cout, Cin, kH, kW], bias [Cout] -> output
 // [Cout, Ho, Wo], Ho = (H + 2p - d(kH - 1) - 1) / s + 1 (likewise Wo). Padding is zeros (as
-// Conv2d's own) or a reflection (a ReflectionPad2d folded into the convolution).
+// Conv2d's own) or a reflection (a ReflectionPad2d folded into the convolution). 3x3
+// stride-1 convolutions run as Winograd (WinogradConv3x3.swift); three output channels
+// run directly, since their im2col matrix would be mostly memory traffic.
+
+import CPirecKernels
 
 struct Conv2D {
     enum Padding { case zeros, reflect }
@@ -39,6 +43,9 @@ struct Conv2D {
                 .apply(padded: padded, transformedWeight: u, bias: bias, threads: threads, threading: threading)
         }
         let (ho, wo) = outputSize(x.height, x.width)
+        if outChannels == 3 && stride == 1 && dilation == 1 && padding < x.height && padding < x.width {
+            return direct3(x, weight: weight, bias: bias, threads: threads)
+        }
         let k = x.channels * kernel * kernel
         let rowsPerTile = max(1, min(ho, tileBytes / (k * wo * MemoryLayout<Float>.size)))
         let columns = UnsafeMutablePointer<Float>.allocate(capacity: k * rowsPerTile * wo)
@@ -69,6 +76,27 @@ struct Conv2D {
                 for c in channels {
                     let plane = base + c * ho * wo, b = bias[c]
                     for i in 0..<(ho * wo) { plane[i] += b }
+                }
+            }
+        }
+    }
+
+    /// Three output channels (the network's last layer): a direct convolution over a padded
+    /// copy, rows split across threads.
+    private func direct3(_ x: Tensor, weight: [Float], bias: [Float], threads: Int) -> Tensor {
+        let padded = padding == 0 ? x : paddingMode == .reflect
+            ? ReflectionPad.apply(x, padding: padding) : ZeroPad.apply(x, padding: padding)
+        let (ho, wo) = outputSize(x.height, x.width)
+        return Tensor(channels: 3, height: ho, width: wo) { out in
+            padded.data.withUnsafeBufferPointer { input in
+                weight.withUnsafeBufferPointer { w in
+                    bias.withUnsafeBufferPointer { b in
+                        let source = input.baseAddress!, target = out.baseAddress!
+                        Parallel.forRanges(ho, threads: threads) { rows in
+                            pirec_conv_direct3(source, x.channels, padded.height, padded.width, w.baseAddress!, b.baseAddress!,
+                                               kernel, target, ho, wo, rows.lowerBound, rows.upperBound)
+                        }
+                    }
                 }
             }
         }
