@@ -9,8 +9,13 @@ number of threads. Prints medians, achieved GFLOP/s and ours/peer ratios, then t
 RSS of the pirec process at --rss-size. With several --coretypes, ours runs once per
 OPENBLAS_CORETYPE ("auto" lets pirec choose, as in production).
 
-    python3 bench/network.py [--sizes 128,256,512] [--repeat 5] [--threads 2]
-                             [--coretypes auto,Haswell,SkylakeX] [--rss-size 1024]
+    python3 bench/network.py [--sizes 128,256,512] [--repeat 5] [--rounds 3] [--threads 2]
+                             [--coretypes auto,Haswell,SkylakeX] [--threadings engine,openblas]
+                             [--rss-size 1024]
+
+The machines are shared and noisy, so each size is measured in --rounds rounds, each
+timing every contestant in turn (median of --repeat runs); the table shows the median
+over rounds.
 
 Needs the release build (`make build`) and training/requirements.txt.
 """
@@ -44,13 +49,13 @@ def median_ms(fn, repeat):
     return statistics.median(times)
 
 
-def ours(pirec, model, png, threads, repeat, coretype):
+def ours(pirec, model, png, threads, repeat, coretype, threading="engine"):
     env = dict(os.environ)
     env.pop("OPENBLAS_CORETYPE", None)
     if coretype != "auto":
         env["OPENBLAS_CORETYPE"] = coretype
     cmd = [pirec, "bench", "--plugin", "generator", "--input", png, "--repeat", str(repeat),
-           "--with", json.dumps({"model": model, "threads": threads})]
+           "--with", json.dumps({"model": model, "threads": threads, "threading": threading})]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if out.returncode != 0:
         sys.exit(f"pirec bench failed: {out.stderr.strip()}")
@@ -64,10 +69,12 @@ def main():
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--coretypes", default="auto")
+    ap.add_argument("--threadings", default="engine")
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--rss-size", type=int, default=1024)
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    coretypes = args.coretypes.split(",")
+    variants = [(c, t) for c in args.coretypes.split(",") for t in args.threadings.split(",")]
 
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
@@ -79,21 +86,21 @@ def main():
     rng = np.random.default_rng(0)
 
     print("# pirec inference engine vs PyTorch and ONNX Runtime\n")
-    print(f"- PI-REC generator W=64, B=8, batch 1, {args.threads} threads everywhere, "
-          f"medians of {args.repeat} runs after a warm-up")
+    print(f"- PI-REC generator W=64, B=8, batch 1, {args.threads} threads everywhere; per size "
+          f"{args.rounds} rounds, each timing every contestant (median of {args.repeat} runs after a "
+          f"warm-up); the table shows medians over rounds")
     print(f"- torch {torch.__version__}, onnxruntime {ort.__version__}")
     print()
-    cols = " | ".join(f"ours {c} (ms) | GFLOP/s" for c in coretypes)
+    names = [f"ours {c}/{t}" for c, t in variants]
+    cols = " | ".join(f"{n} (ms) | GFLOP/s" for n in names)
     print(f"| size | GFLOP | {cols} | PyTorch (ms) | ONNX Runtime (ms) | ours/PyTorch | ours/ORT |")
-    print("|---" * (5 + 2 * len(coretypes)) + "|---|")
+    print("|---" * (6 + 2 * len(variants)) + "|")
     for size in sizes:
         png = os.path.join(work, f"input{size}.png")
         Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).save(png)
         counts = count_flops(model, size, size)
         gflop = sum(counts.values()) / 1e9
         x = torch.rand(1, 4, size, size)
-        with torch.inference_mode():
-            torch_ms = median_ms(lambda: model(x), args.repeat)
         onnx_path = os.path.join(work, f"generator{size}.onnx")
         torch.onnx.export(model, (x,), onnx_path, opset_version=17, dynamo=False,
                           input_names=["x"], output_names=["y"])
@@ -102,21 +109,27 @@ def main():
         options.inter_op_num_threads = 1
         session = ort.InferenceSession(onnx_path, options, providers=["CPUExecutionProvider"])
         feed = {"x": x.numpy()}
-        ort_ms = median_ms(lambda: session.run(None, feed), args.repeat)
-        results = [ours(args.pirec, weights, png, args.threads, args.repeat, c) for c in coretypes]
-        cells = " | ".join(f"{r['median_ms']:.0f} ({r['openblas_coretype'] or 'default'}) | {gflop / r['median_ms'] * 1000:.0f}"
-                           for r in results)
-        best = min(r["median_ms"] for r in results if True)
-        first = results[0]["median_ms"]
-        print(f"| {size} | {gflop:.1f} | {cells} | {torch_ms:.0f} | {ort_ms:.0f} | "
-              f"{first / torch_ms:.2f} | {first / ort_ms:.2f} |")
-        del best
+        rounds = {"torch": [], "ort": [], **{n: [] for n in names}}
+        cores = {}
+        for _ in range(args.rounds):
+            with torch.inference_mode():
+                rounds["torch"].append(median_ms(lambda: model(x), args.repeat))
+            rounds["ort"].append(median_ms(lambda: session.run(None, feed), args.repeat))
+            for n, (c, t) in zip(names, variants):
+                r = ours(args.pirec, weights, png, args.threads, args.repeat, c, t)
+                rounds[n].append(r["median_ms"])
+                cores[n] = r["openblas_coretype"] or "default"
+        med = {k: statistics.median(v) for k, v in rounds.items()}
+        cells = " | ".join(f"{med[n]:.0f} ({cores[n]}) | {gflop / med[n] * 1000:.0f}" for n in names)
+        first = med[names[0]]
+        print(f"| {size} | {gflop:.1f} | {cells} | {med['torch']:.0f} | {med['ort']:.0f} | "
+              f"{first / med['torch']:.2f} | {first / med['ort']:.2f} |", flush=True)
     png = os.path.join(work, f"input{args.rss_size}.png")
     Image.fromarray(rng.integers(0, 256, (args.rss_size, args.rss_size, 3), dtype=np.uint8)).save(png)
-    r = ours(args.pirec, weights, png, args.threads, 1, coretypes[0])
-    print(f"\nPeak RSS of pirec at {args.rss_size}x{args.rss_size} ({coretypes[0]}): "
+    r = ours(args.pirec, weights, png, args.threads, 1, *variants[0])
+    print(f"\nPeak RSS of pirec at {args.rss_size}x{args.rss_size} ({names[0]}): "
           f"{r['peak_rss_mb']:.0f} MB (time {r['median_ms']:.0f} ms)")
-    print("\nRatios use the first core type listed (ours/peer < 1: pirec is faster).")
+    print("\nRatios use the first variant listed (ours/peer < 1: pirec is faster).")
 
 
 if __name__ == "__main__":
