@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""Export a training checkpoint as the fp16 safetensors pirec ships.
+
+    python3 training/export.py training/runs/gen/last.pt models/emoji/generator.safetensors
+
+The metadata holds what the engine reads (arch, width, blocks, input_channels,
+trained_size) and what a reader of the model card wants (dataset, phase, steps, minutes,
+git commit).
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pirec_net import save_safetensors  # noqa: E402
+
+DATASET = "fonts-noto-color-emoji 2.042 (Debian 12), SIL Open Font License 1.1; emoji 128x128, split in training/heldout.txt"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("checkpoint")
+    ap.add_argument("output")
+    ap.add_argument("--dtype", default="f16", choices=["f16", "bf16", "f32"])
+    ap.add_argument("--trained-size", default="128")
+    args = ap.parse_args()
+    state = torch.load(args.checkpoint, map_location="cpu")
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip()
+    except OSError:
+        commit = ""
+    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
+    save_safetensors(state["generator"], args.output, {
+        "dataset": DATASET, "phase": state["phase"], "steps": str(state["step"]),
+        "minutes": f"{state['seconds'] / 60:.1f}", "git_commit": commit,
+    }, dtype=args.dtype, width=state["width"], blocks=state["blocks"], trained_size=args.trained_size)
+    print(f"{args.output}: {state['phase']}, width {state['width']}, {state['blocks']} blocks, "
+          f"step {state['step']}, {os.path.getsize(args.output) / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""PI-REC's three-phase training, written here (PI-REC never released its own).
+
+Phases (the paper's architecture figure), each a run of this script:
+  imitation   input: ground truth covered by random free-form masks + edge -> ground truth
+  generating  input: colour domain + edge -> ground truth (initialised from imitation)
+  refinement  input: the frozen generator's output + edge -> ground truth (initialised from
+              the generator)
+Each phase trains with a PatchGAN discriminator (spectral norm), carried over between
+phases. Losses: L1 + adversarial (hinge) + discriminator feature matching; no perceptual
+or style loss (they need pretrained VGG weights, which we do not download).
+
+Data: training/data/train.npz from training/dataset.py (inputs made by pirec's own
+plugins, three hyperparameter-confusion variants per picture), random variant and
+horizontal flip per sample. Runs on CPU (2 cores) or CUDA; resumable: the run folder
+holds `last.pt` (generator, discriminator, optimisers, step), saved every --save-every
+steps and at the end; checkpoints stay out of git. Fixed seed.
+
+    python3 training/train.py --phase generating --run training/runs/g32 \
+        --width 32 --blocks 4 --minutes 30 [--init training/runs/imit/last.pt] [--resume]
+
+Use LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 on the CPU (steadier, faster).
+"""
+
+import argparse
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pirec_net import Generator  # noqa: E402
+
+
+class Discriminator(nn.Module):
+    """PatchGAN (EdgeConnect's), spectral norm on every convolution; returns the patch
+    logits and the intermediate features for feature matching."""
+
+    def __init__(self, in_channels=3, width=64):
+        super().__init__()
+        sn = nn.utils.spectral_norm
+        w = width
+        self.layers = nn.ModuleList([
+            nn.Sequential(sn(nn.Conv2d(in_channels, w, 4, 2, 1)), nn.LeakyReLU(0.2, True)),
+            nn.Sequential(sn(nn.Conv2d(w, 2 * w, 4, 2, 1)), nn.LeakyReLU(0.2, True)),
+            nn.Sequential(sn(nn.Conv2d(2 * w, 4 * w, 4, 2, 1)), nn.LeakyReLU(0.2, True)),
+            nn.Sequential(sn(nn.Conv2d(4 * w, 8 * w, 4, 1, 1)), nn.LeakyReLU(0.2, True)),
+            sn(nn.Conv2d(8 * w, 1, 4, 1, 1)),
+        ])
+
+    def forward(self, x):
+        features = []
+        for layer in self.layers:
+            x = layer(x)
+            features.append(x)
+        return x, features[:-1]
+
+
+def free_form_masks(n, size, rng):
+    """Random brush strokes (1 = covered), as the free-form masks of inpainting work."""
+    import cv2
+    masks = np.zeros((n, size, size), np.float32)
+    for i in range(n):
+        m = np.zeros((size, size), np.uint8)
+        for _ in range(rng.integers(1, 5)):
+            x, y = rng.integers(0, size, 2)
+            for _ in range(rng.integers(2, 8)):
+                angle = rng.uniform(0, 2 * math.pi)
+                length = rng.integers(size // 16, size // 4)
+                nx = int(np.clip(x + length * math.cos(angle), 0, size - 1))
+                ny = int(np.clip(y + length * math.sin(angle), 0, size - 1))
+                cv2.line(m, (int(x), int(y)), (nx, ny), 1, int(rng.integers(size // 20, size // 8)))
+                x, y = nx, ny
+        masks[i] = m
+    return torch.from_numpy(masks)[:, None]
+
+
+class Batches:
+    """Random training batches: ground truth, edge and colour domain in [0, 1]."""
+
+    def __init__(self, path, batch, rng):
+        data = np.load(path)
+        self.images, self.edges, self.colors = data["images"], data["edges"], data["colors"]
+        self.batch, self.rng = batch, rng
+
+    def __len__(self):
+        return len(self.images)
+
+    def next(self):
+        idx = self.rng.integers(0, len(self.images), self.batch)
+        var = self.rng.integers(0, self.edges.shape[1], self.batch)
+        gt = torch.from_numpy(self.images[idx]).permute(0, 3, 1, 2).float() / 255
+        edge = torch.from_numpy(self.edges[idx, var]).float()[:, None]
+        color = torch.from_numpy(self.colors[idx, var]).permute(0, 3, 1, 2).float() / 255
+        flip = torch.from_numpy(self.rng.random(self.batch) < 0.5)
+        for t in (gt, edge, color):
+            t[flip] = t[flip].flip(-1)
+        return gt, edge, color
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--phase", required=True, choices=["imitation", "generating", "refinement"])
+    ap.add_argument("--run", required=True, help="run folder (checkpoints, log)")
+    ap.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "data", "train.npz"))
+    ap.add_argument("--width", type=int, default=32)
+    ap.add_argument("--blocks", type=int, default=4)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--lr", type=float, default=3e-4)
+    ap.add_argument("--lr-drop-minutes", type=float, default=None,
+                    help="drop the learning rate to a third after this many minutes")
+    ap.add_argument("--minutes", type=float, default=30, help="stop after this much training time")
+    ap.add_argument("--steps", type=int, default=None, help="or after this many steps in all")
+    ap.add_argument("--init", help="checkpoint to start the generator and discriminator from")
+    ap.add_argument("--generator", help="refinement: the trained generator's checkpoint")
+    ap.add_argument("--resume", action="store_true", help="continue the run folder's last.pt")
+    ap.add_argument("--l1", type=float, default=1.0)
+    ap.add_argument("--adv", type=float, default=0.01)
+    ap.add_argument("--fm", type=float, default=0.1)
+    ap.add_argument("--save-every", type=int, default=200)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    rng = np.random.default_rng(args.seed)
+    os.makedirs(args.run, exist_ok=True)
+    last = os.path.join(args.run, "last.pt")
+
+    net = Generator(args.width, args.blocks).to(device)
+    disc = Discriminator().to(device)
+    opt_g = torch.optim.Adam(net.parameters(), lr=args.lr, betas=(0.0, 0.9))
+    opt_d = torch.optim.Adam(disc.parameters(), lr=args.lr * 0.1, betas=(0.0, 0.9))
+    step, trained_seconds = 0, 0.0
+    if args.resume and os.path.exists(last):
+        state = torch.load(last, map_location=device)
+        net.load_state_dict(state["generator"])
+        disc.load_state_dict(state["discriminator"])
+        opt_g.load_state_dict(state["opt_g"])
+        opt_d.load_state_dict(state["opt_d"])
+        step, trained_seconds = state["step"], state["seconds"]
+        rng = np.random.default_rng(args.seed + step)
+        print(f"resumed {last} at step {step} ({trained_seconds / 60:.1f} min)")
+    elif args.init:
+        state = torch.load(args.init, map_location=device)
+        net.load_state_dict(state["generator"])
+        disc.load_state_dict(state["discriminator"])
+        print(f"initialised from {args.init} ({state['phase']}, step {state['step']})")
+    frozen = None
+    if args.phase == "refinement":
+        if not args.generator:
+            sys.exit("refinement needs --generator CHECKPOINT (the trained generating phase)")
+        gstate = torch.load(args.generator, map_location=device)
+        frozen = Generator(gstate["width"], gstate["blocks"]).to(device).eval()
+        frozen.load_state_dict(gstate["generator"])
+        for p in frozen.parameters():
+            p.requires_grad_(False)
+
+    data = Batches(args.data, args.batch, rng)
+
+    def save():
+        state = {"generator": net.state_dict(), "discriminator": disc.state_dict(),
+                 "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "step": step,
+                 "seconds": trained_seconds, "phase": args.phase, "width": args.width,
+                 "blocks": args.blocks, "args": vars(args)}
+        torch.save(state, last + ".tmp")
+        os.replace(last + ".tmp", last)
+
+    print(f"phase {args.phase}: width {args.width}, {args.blocks} blocks, {len(data)} pictures, "
+          f"batch {args.batch}, device {device}", flush=True)
+    window = time.time()
+    seen = 0
+    while True:
+        if args.steps is not None and step >= args.steps:
+            break
+        if trained_seconds >= args.minutes * 60:
+            break
+        lr = args.lr / 3 if args.lr_drop_minutes and trained_seconds >= args.lr_drop_minutes * 60 else args.lr
+        for group in opt_g.param_groups:
+            group["lr"] = lr
+        start = time.time()
+        gt, edge, color = (t.to(device) for t in data.next())
+        if args.phase == "imitation":
+            mask = free_form_masks(args.batch, gt.shape[-1], rng).to(device)
+            rgb = gt * (1 - mask) + mask
+        elif args.phase == "generating":
+            rgb = color
+        else:
+            with torch.no_grad():
+                rgb = frozen(torch.cat([color, edge], 1))
+        fake = net(torch.cat([rgb, edge], 1))
+
+        # Discriminator: hinge loss.
+        opt_d.zero_grad(set_to_none=True)
+        real_logits, _ = disc(gt)
+        fake_logits, _ = disc(fake.detach())
+        loss_d = F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
+        loss_d.backward()
+        opt_d.step()
+
+        # Generator: L1 + adversarial + feature matching.
+        opt_g.zero_grad(set_to_none=True)
+        fake_logits, fake_features = disc(fake)
+        with torch.no_grad():
+            _, real_features = disc(gt)
+        l1 = F.l1_loss(fake, gt)
+        adv = -fake_logits.mean()
+        fm = sum(F.l1_loss(f, r) for f, r in zip(fake_features, real_features))
+        loss_g = args.l1 * l1 + args.adv * adv + args.fm * fm
+        loss_g.backward()
+        opt_g.step()
+
+        step += 1
+        seen += args.batch
+        trained_seconds += time.time() - start
+        if step % args.save_every == 0:
+            save()
+        if time.time() - window >= 30:
+            rate = seen / (time.time() - window)
+            print(f"[{args.phase}] step {step} {trained_seconds / 60:5.1f} min | L1 {l1.item():.4f} "
+                  f"adv {adv.item():+.3f} fm {fm.item():.4f} D {loss_d.item():.3f} | lr {lr:.1e} | "
+                  f"{rate:.1f} img/s", flush=True)
+            window, seen = time.time(), 0
+    save()
+    print(f"saved {last} at step {step} ({trained_seconds / 60:.1f} min)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
