@@ -1,0 +1,483 @@
+#!/usr/bin/env python3
+"""Build the emoji training set reproducibly from Debian's fonts-noto-color-emoji.
+
+    python3 training/dataset.py [--write-split] [--force] [--out training/data]
+                                [--pirec .build/release/pirec] [--font FILE]
+
+Steps (see /work/shared/recipes/emoji-dataset.md for the measured facts):
+
+1. Every colour bitmap of the font's CBDT strike (ppem 109) is read with fontTools and
+   named by its codepoint sequence (cmap for single codepoints, GSUB ligatures, lookup
+   type 4, also inside extension lookups, type 7, ligatures of ligatures resolved
+   recursively), as lowercase hex joined by "_". Exact-duplicate bitmaps are dropped,
+   each image is composited on white, padded to a centred white square and resized to
+   128x128 with Pillow's LANCZOS.
+2. The split is by design, not by glyph: the design key is the sequence without skin
+   tones, VS16, ZWJ and gender signs, with man / woman / person as one. Designs are held
+   out in order of the sha256 of their key until at least HELDOUT_MIN glyphs are held
+   out; flags (regional indicators, tag sequences) and keycaps are never held out.
+   The held-out list is training/heldout.txt: checked when it exists, written with
+   --write-split.
+3. The network's inputs are made by pirec's own plugins through the `pirec` CLI:
+   edge-extractor (canny, sigma s) and color-quantizer (median m, colors K, other
+   defaults). Training images get V=3 variants each, drawn with a fixed seed; held-out
+   images one fixed variant.
+4. Output: OUT/train.npz and OUT/heldout.npz with images [N,128,128,3] uint8,
+   edges [N,V,128,128] uint8 (0/1), colors [N,V,128,128,3] uint8, params [N,V,3]
+   float32 (sigma, median, K) and names (unicode).
+
+The font is under the SIL Open Font License 1.1 (/usr/share/doc/fonts-noto-color-emoji/copyright).
+"""
+
+import argparse
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+
+import numpy as np
+from PIL import Image
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+FONT = "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"
+PPEM = 109
+SIZE = 128
+HELDOUT_MIN = 320
+SPLIT_FILE = os.path.join(HERE, "heldout.txt")
+
+# Hyperparameter confusion for training, and the one fixed held-out variant.
+V_TRAIN = 3
+SIGMAS = [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0]
+MEDIANS = [3, 5, 7, 9, 11]
+KS = [2, 3, 4, 5, 6, 7, 8]
+SEED = 20240607
+HELDOUT_PARAMS = (2.0, 7, 6)
+
+SKIN_TONES = set(range(0x1F3FB, 0x1F400))
+VS16, ZWJ, KEYCAP = 0xFE0F, 0x200D, 0x20E3
+GENDER = {0x2640, 0x2642}
+PERSONS = {0x1F468, 0x1F469, 0x1F9D1}  # man, woman, person: one value in the design key
+CHILDREN = {0x1F466, 0x1F467, 0x1F9D2}
+BLACK_FLAG = 0x1F3F4
+
+# Noto adds, for every ZWJ sequence, a right-to-left variant (nototools' get_rtl_seq:
+# reversed, with skin tones moved, sometimes to a wrong place: "1F468 200D 1F48B 200D
+# 2764 200D 1F3FB 1F468 1F3FC" for "1F468 1F3FB 200D 2764 200D 1F48B 200D 1F468 1F3FC")
+# as a second ligature to the same glyph. The name uses the logical (Unicode) order:
+# skin tones right after a base, starting with an adult rather than with one of the
+# codepoints below (which only ever follow in Unicode's ZWJ sequences), ending with one
+# of them, and the woman first in a woman-man couple.
+TRAILING = GENDER | CHILDREN | {
+    0x27A1, 0x2194, 0x2195,  # facing right, head shaking
+    0x2620, 0x26A7, 0x1F308,  # pirate, transgender, rainbow flags
+    0x1F4A5, 0x2744, 0x1F525, 0x1FA79, 0x2B1B, 0x1F32B, 0x1F7EB, 0x1F7E9,
+    0x1F9BA, 0x1F5E8, 0x1F4A8, 0x1F4AB, 0xE007F,
+}
+
+
+def is_pua(cp):
+    return 0xE000 <= cp <= 0xF8FF or cp >= 0xF0000
+
+
+def seq_name(seq):
+    return "_".join("%x" % cp for cp in seq)
+
+
+# ---------------------------------------------------------------------------------------
+# 1. Glyphs
+
+
+def misplaced_tones(seq):
+    """Skin tones not right after a base (first, or after ZWJ / another tone)."""
+    return sum(1 for i, cp in enumerate(seq)
+               if cp in SKIN_TONES and (i == 0 or seq[i - 1] in SKIN_TONES or seq[i - 1] == ZWJ))
+
+
+def logical_rank(seq):
+    core = [cp for cp in seq if cp not in SKIN_TONES and cp != VS16 and cp != ZWJ]
+    first, last = core[0], core[-1]
+    first_rank = 0 if first in PERSONS else (2 if first in TRAILING else 1)
+    last_rank = 0 if last in TRAILING else 1
+    woman_first = 0 if first == 0x1F469 else 1
+    return (misplaced_tones(seq), first_rank, last_rank, woman_first, seq)
+
+
+def choose_sequence(seqs):
+    """One sequence for a glyph reached by several: for ZWJ sequences the logical order
+    (not Noto's right-to-left variant), otherwise (flags that share a picture, e.g.
+    AU / HM) the smallest."""
+    seqs = sorted(set(seqs))
+    if len(seqs) == 1:
+        return seqs[0]
+    if any(ZWJ in s for s in seqs):
+        return min(seqs, key=logical_rank)
+    return seqs[0]
+
+
+def read_glyphs(font_path):
+    """{name: (sequence, png bytes)} for every colour bitmap, and stats."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(font_path)
+    strikes = font["CBLC"].strikes
+    index = [i for i, s in enumerate(strikes) if s.bitmapSizeTable.ppemX == PPEM]
+    if not index:
+        raise SystemExit("no CBDT strike at ppem %d in %s" % (PPEM, font_path))
+    strike = font["CBDT"].strikeData[index[0]]
+
+    # Single codepoints from the cmap (a glyph may also have a private-use codepoint:
+    # a real sequence is preferred to that).
+    single = defaultdict(list)
+    for cp, g in font.getBestCmap().items():
+        single[g].append(cp)
+
+    # Ligatures, type 4 directly or inside extension lookups (type 7).
+    ligatures = defaultdict(list)
+    for lookup in font["GSUB"].table.LookupList.Lookup:
+        for sub in lookup.SubTable:
+            kind = lookup.LookupType
+            if kind == 7:
+                kind, sub = sub.ExtSubTable.LookupType, sub.ExtSubTable
+            if kind != 4:
+                continue
+            for first, ligs in sub.ligatures.items():
+                for lig in ligs:
+                    ligatures[lig.LigGlyph].append([first] + list(lig.Component))
+
+    memo = {}
+
+    def sequences(glyph, stack=()):
+        """All codepoint sequences that reach a glyph (components may be ligatures)."""
+        if glyph in memo:
+            return memo[glyph]
+        if glyph in stack:
+            return []
+        cps = [cp for cp in single.get(glyph, []) if not is_pua(cp)]
+        out = [(cp,) for cp in cps]
+        for comps in ligatures.get(glyph, []):
+            parts = [sequences(c, stack + (glyph,)) for c in comps]
+            if all(parts):
+                # one sequence per component (its chosen one) keeps this finite
+                out.append(tuple(cp for p in parts for cp in choose_sequence(p)))
+        if not out:
+            out = [(cp,) for cp in single.get(glyph, [])]  # private use only
+        memo[glyph] = out
+        return out
+
+    glyphs, stats = {}, {"bitmaps": len(strike), "unmapped": [], "pua_only": []}
+    for glyph, bitmap in strike.items():
+        seqs = sequences(glyph)
+        if not seqs:
+            stats["unmapped"].append(glyph)
+            continue
+        seq = choose_sequence(seqs)
+        if len(seq) == 1 and is_pua(seq[0]):
+            stats["pua_only"].append(glyph)
+        name = seq_name(seq)
+        if name in glyphs:
+            raise SystemExit("two glyphs named %s" % name)
+        data = bitmap.data
+        fmt = type(bitmap).__name__
+        if fmt.endswith("_17"):
+            png = data[5 + 4:]  # smallGlyphMetrics (5) + uint32 length
+        elif fmt.endswith("_18"):
+            png = data[8 + 4:]  # bigGlyphMetrics (8) + uint32 length
+        elif fmt.endswith("_19"):
+            png = data[4:]
+        else:
+            raise SystemExit("unexpected CBDT format %s for %s" % (fmt, glyph))
+        glyphs[name] = (seq, png)
+    return glyphs, stats
+
+
+def to_image(png):
+    """Composite on white, pad to a centred white square, LANCZOS to SIZE: RGB uint8."""
+    im = Image.open(io.BytesIO(png)).convert("RGBA")
+    white = Image.new("RGBA", im.size, (255, 255, 255, 255))
+    im = Image.alpha_composite(white, im).convert("RGB")
+    w, h = im.size
+    side = max(w, h)
+    square = Image.new("RGB", (side, side), (255, 255, 255))
+    square.paste(im, ((side - w) // 2, (side - h) // 2))
+    return np.asarray(square.resize((SIZE, SIZE), Image.LANCZOS), dtype=np.uint8)
+
+
+# ---------------------------------------------------------------------------------------
+# 2. Split by design
+
+
+def design_key(seq):
+    core = []
+    for cp in seq:
+        if cp in SKIN_TONES or cp in GENDER or cp in (VS16, ZWJ):
+            continue
+        core.append(0x1F9D1 if cp in PERSONS else cp)
+    return seq_name(core) if core else seq_name(seq)
+
+
+def is_flag_or_keycap(seq):
+    if KEYCAP in seq:
+        return True
+    if any(0x1F1E6 <= cp <= 0x1F1FF for cp in seq):
+        return True
+    return BLACK_FLAG in seq and any(0xE0000 <= cp <= 0xE007F for cp in seq)
+
+
+def choose_heldout(seqs):
+    """Held-out names: whole designs, smallest sha256 of the key first."""
+    designs = defaultdict(list)
+    for name, seq in seqs.items():
+        designs[design_key(seq)].append(name)
+    eligible = [k for k, names in designs.items()
+                if not any(is_flag_or_keycap(seqs[n]) for n in names)]
+    eligible.sort(key=lambda k: hashlib.sha256(k.encode()).hexdigest())
+    held = []
+    for k in eligible:
+        if len(held) >= HELDOUT_MIN:
+            break
+        held.extend(designs[k])
+    return sorted(held), designs
+
+
+# ---------------------------------------------------------------------------------------
+# 3. Inputs through pirec
+
+
+def fmt_sigma(s):
+    return ("%g" % s).replace(".", "_")
+
+
+def edge_pipeline(sigma):
+    return "edge_s" + fmt_sigma(sigma)
+
+
+def color_pipeline(median, k):
+    return "color_m%d_k%d" % (median, k)
+
+
+def write_config(path, edge_sigmas, color_pairs, workers):
+    lines = ["# Generated by training/dataset.py: one pipeline per parameter combination.",
+             "workers: %d" % workers, "pipelines:"]
+    for s in sorted(edge_sigmas):
+        lines += ["  - name: %s" % edge_pipeline(s),
+                  "    output_slot: edge",
+                  "    chain:",
+                  "      - plugin: edge-extractor",
+                  "        with: { method: canny, sigma: %.1f }" % s]
+    for m, k in sorted(color_pairs):
+        lines += ["  - name: %s" % color_pipeline(m, k),
+                  "    output_slot: color",
+                  "    chain:",
+                  "      - plugin: color-quantizer",
+                  "        with: { median: %d, colors: %d }" % (m, k)]
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def run_pipeline(pirec, config, pipeline, names, png_dir, work):
+    """Run one pipeline on a folder holding the given names' PNGs; {name: array}."""
+    src = os.path.join(work, "in_" + pipeline)
+    out = os.path.join(work, "out_" + pipeline)
+    os.makedirs(src)
+    for n in names:
+        os.link(os.path.join(png_dir, n + ".png"), os.path.join(src, n + ".png"))
+    cmd = [pirec, "run", "--config", config, "--pipeline", pipeline, src, "-o", out]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if r.returncode != 0:
+        raise SystemExit("pirec failed (%d): %s\n%s" % (r.returncode, " ".join(cmd), r.stdout[-4000:]))
+    result = {}
+    for n in names:
+        with Image.open(os.path.join(out, n + ".png")) as im:
+            result[n] = np.asarray(im)
+    shutil.rmtree(src)
+    shutil.rmtree(out)
+    return result
+
+
+def make_inputs(pirec, images, params, work, workers):
+    """params: {name: [(sigma, median, K), ...]}. Returns edges, colors per name."""
+    png_dir = os.path.join(work, "png")
+    os.makedirs(png_dir)
+    for n, img in images.items():
+        Image.fromarray(img).save(os.path.join(png_dir, n + ".png"))
+    by_sigma, by_color = defaultdict(set), defaultdict(set)
+    for n, variants in params.items():
+        for s, m, k in variants:
+            by_sigma[s].add(n)
+            by_color[(m, k)].add(n)
+    config = os.path.join(work, "pirec.yaml")
+    write_config(config, by_sigma, by_color, workers)
+    edge_out, color_out = {}, {}
+    for s in sorted(by_sigma):
+        for n, a in run_pipeline(pirec, config, edge_pipeline(s), sorted(by_sigma[s]), png_dir, work).items():
+            if a.ndim == 3:
+                a = a[..., 0]
+            vals = np.unique(a)
+            if not set(vals.tolist()) <= {0, 255}:
+                raise SystemExit("edge map of %s is not binary: %s" % (n, vals[:10]))
+            edge_out[(n, s)] = (a == 255).astype(np.uint8)
+    for m, k in sorted(by_color):
+        for n, a in run_pipeline(pirec, config, color_pipeline(m, k), sorted(by_color[(m, k)]), png_dir, work).items():
+            if a.ndim == 2:
+                a = np.repeat(a[..., None], 3, axis=2)
+            color_out[(n, m, k)] = a[..., :3].astype(np.uint8)
+    pipelines = len(by_sigma) + len(by_color)
+    return edge_out, color_out, pipelines
+
+
+def assemble(names, images, params, edge_out, color_out):
+    n, v = len(names), len(params[names[0]])
+    out = {
+        "images": np.stack([images[x] for x in names]),
+        "edges": np.zeros((n, v, SIZE, SIZE), np.uint8),
+        "colors": np.zeros((n, v, SIZE, SIZE, 3), np.uint8),
+        "params": np.zeros((n, v, 3), np.float32),
+        "names": np.array(names, dtype=str),
+    }
+    for i, x in enumerate(names):
+        for j, (s, m, k) in enumerate(params[x]):
+            out["edges"][i, j] = edge_out[(x, s)]
+            out["colors"][i, j] = color_out[(x, m, k)]
+            out["params"][i, j] = (s, m, k)
+    return out
+
+
+def baseline(data):
+    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+    ps, ss = [], []
+    for img, col in zip(data["images"], data["colors"][:, 0]):
+        ps.append(peak_signal_noise_ratio(img, col, data_range=255))
+        ss.append(structural_similarity(img, col, data_range=255, channel_axis=-1))
+    return float(np.mean(ps)), float(np.mean(ss))
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", default=os.path.join(HERE, "data"), help="output folder (git-ignored)")
+    ap.add_argument("--pirec", default=os.path.join(ROOT, ".build", "release", "pirec"), help="the pirec binary")
+    ap.add_argument("--font", default=FONT)
+    ap.add_argument("--workers", type=int, default=2, help="pirec workers (jobs at once)")
+    ap.add_argument("--write-split", action="store_true", help="write training/heldout.txt")
+    ap.add_argument("--force", action="store_true", help="rebuild even when the outputs are current")
+    ap.add_argument("--work", help="work folder for the PNGs (default: a temporary one, removed)")
+    args = ap.parse_args()
+
+    outputs = [os.path.join(args.out, f) for f in ("train.npz", "heldout.npz")]
+    script_time = os.path.getmtime(os.path.abspath(__file__))
+    if not args.force and not args.write_split and all(
+            os.path.exists(p) and os.path.getmtime(p) > script_time for p in outputs):
+        print("outputs are current (%s); --force rebuilds" % ", ".join(outputs))
+        return
+    if not os.access(args.pirec, os.X_OK):
+        raise SystemExit("no pirec binary at %s (build it, or pass --pirec)" % args.pirec)
+
+    t0 = time.time()
+    glyphs, stats = read_glyphs(args.font)
+    if stats["unmapped"]:
+        print("warning: %d bitmaps with no codepoint sequence, skipped: %s"
+              % (len(stats["unmapped"]), stats["unmapped"][:10]))
+    if stats["pua_only"]:
+        print("warning: %d bitmaps reached only by a private-use codepoint: %s"
+              % (len(stats["pua_only"]), stats["pua_only"][:10]))
+
+    # Drop exact duplicates (the same PNG bytes), keeping the first name in sorted order.
+    seen, seqs, pngs, dups = {}, {}, {}, []
+    for name in sorted(glyphs):
+        seq, png = glyphs[name]
+        h = hashlib.sha256(png).hexdigest()
+        if h in seen:
+            dups.append((name, seen[h]))
+            continue
+        seen[h] = name
+        seqs[name], pngs[name] = seq, png
+    names = sorted(seqs)
+    images = {n: to_image(pngs[n]) for n in names}
+
+    # Split.
+    held, designs = choose_heldout(seqs)
+    if args.write_split:
+        old = open(SPLIT_FILE).read() if os.path.exists(SPLIT_FILE) else None
+        new = "".join(n + "\n" for n in held)
+        if old != new:
+            with open(SPLIT_FILE, "w") as f:
+                f.write(new)
+            print("wrote %s (%d names)%s" % (SPLIT_FILE, len(held), "" if old is None else ", changed"))
+        else:
+            print("%s unchanged" % SPLIT_FILE)
+    elif os.path.exists(SPLIT_FILE):
+        committed = [l.strip() for l in open(SPLIT_FILE) if l.strip()]
+        if committed != held:
+            a, b = set(committed), set(held)
+            raise SystemExit("split differs from %s: %d only there, %d only computed (e.g. %s); "
+                             "rerun with --write-split if intended"
+                             % (SPLIT_FILE, len(a - b), len(b - a), sorted(a ^ b)[:5]))
+        print("split matches %s" % SPLIT_FILE)
+    else:
+        print("note: %s does not exist; --write-split writes it" % SPLIT_FILE)
+    held_set = set(held)
+    train = [n for n in names if n not in held_set]
+    train_designs = {design_key(seqs[n]) for n in train}
+    held_designs = {design_key(seqs[n]) for n in held}
+    both = train_designs & held_designs
+    if both:
+        raise SystemExit("designs on both sides of the split: %s" % sorted(both)[:10])
+    print("split check: no design on both sides (%d train designs, %d held-out designs)"
+          % (len(train_designs), len(held_designs)))
+
+    # Parameters: V_TRAIN variants per training image from a fixed seed, in name order.
+    rng = np.random.default_rng(SEED)
+    params = {}
+    for n in train:
+        params[n] = [(float(SIGMAS[rng.integers(len(SIGMAS))]), int(MEDIANS[rng.integers(len(MEDIANS))]),
+                      int(KS[rng.integers(len(KS))])) for _ in range(V_TRAIN)]
+    for n in held:
+        params[n] = [HELDOUT_PARAMS]
+
+    t1 = time.time()
+    work = args.work or tempfile.mkdtemp(prefix="pirec-dataset-")
+    try:
+        if args.work:
+            shutil.rmtree(work, ignore_errors=True)
+            os.makedirs(work)
+        edge_out, color_out, npipes = make_inputs(os.path.abspath(args.pirec), images, params,
+                                                  work, args.workers)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    t2 = time.time()
+
+    os.makedirs(args.out, exist_ok=True)
+    train_data = assemble(train, images, params, edge_out, color_out)
+    held_data = assemble(held, images, params, edge_out, color_out)
+    for path, data in ((outputs[0], train_data), (outputs[1], held_data)):
+        tmp = path + ".tmp.npz"
+        np.savez_compressed(tmp, **data)
+        os.replace(tmp, path)
+    t3 = time.time()
+
+    psnr, ssim = baseline(held_data)
+    nflags = sum(is_flag_or_keycap(s) for s in seqs.values())
+    print()
+    print("font: %s (CBDT ppem %d)" % (args.font, PPEM))
+    print("glyph bitmaps: %d, duplicates removed: %d, images: %d (flags and keycaps: %d)"
+          % (stats["bitmaps"], len(dups), len(names), nflags))
+    print("designs: %d (train %d, held out %d)" % (len(designs), len(train_designs), len(held_designs)))
+    print("train: %d images x %d variants; held out: %d images x 1 (sigma %g, median %d, K %d)"
+          % (len(train), V_TRAIN, len(held), *HELDOUT_PARAMS))
+    print("pirec pipelines run: %d" % npipes)
+    print("time: %.1f s (glyphs %.1f, pirec %.1f, saving %.1f)" % (t3 - t0, t1 - t0, t2 - t1, t3 - t2))
+    print("trivial baseline, held-out colour domain vs image: PSNR %.2f dB, SSIM %.3f" % (psnr, ssim))
+    print("wrote %s" % ", ".join(outputs))
+
+
+if __name__ == "__main__":
+    main()
