@@ -122,6 +122,11 @@ def main():
     ap.add_argument("--l1", type=float, default=1.0)
     ap.add_argument("--adv", type=float, default=0.01)
     ap.add_argument("--fm", type=float, default=0.1)
+    ap.add_argument("--crop", type=int, default=None,
+                    help="train on random square crops of this size (about 4x more pictures a "
+                         "second at 64 than at 128), until --crop-minutes")
+    ap.add_argument("--crop-minutes", type=float, default=None,
+                    help="after this many minutes train on whole pictures (the size used at run time)")
     ap.add_argument("--save-every", type=int, default=200)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
@@ -187,6 +192,10 @@ def main():
             group["lr"] = lr
         start = time.time()
         gt, edge, color = (t.to(device) for t in data.next())
+        cropping = args.crop and (args.crop_minutes is None or trained_seconds < args.crop_minutes * 60)
+        if cropping and args.crop < gt.shape[-1]:
+            y, x = (int(v) for v in rng.integers(0, gt.shape[-1] - args.crop + 1, 2))
+            gt, edge, color = (t[..., y:y + args.crop, x:x + args.crop] for t in (gt, edge, color))
         if args.phase == "imitation":
             mask = free_form_masks(args.batch, gt.shape[-1], rng).to(device)
             rgb = gt * (1 - mask) + mask
