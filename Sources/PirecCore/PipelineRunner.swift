@@ -114,7 +114,7 @@ public struct PipelineRunner: Sendable {
     public func run(_ job: Job, worker: ChainWorker, outputFolder: String,
                     cancellation: CancellationFlag = CancellationFlag()) throws(JobError) -> JobResult {
         let frame = try loadFrame(for: job, cancellation: cancellation)
-        var timings: [StepTiming]
+        let timings: [StepTiming]
         do { timings = try worker.run(frame) } catch {
             var failure = error
             failure.input = job.inputList
@@ -143,7 +143,6 @@ public struct PipelineRunner: Sendable {
             }
             written.append(path)
         }
-        _ = timings
         return JobResult(job: job, outputs: written, timings: timings)
     }
 
