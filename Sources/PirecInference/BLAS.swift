@@ -26,6 +26,18 @@ enum BLAS {
         }
     }
 
+    /// A product on `threads` threads, split by the engine or left to OpenBLAS's own threads.
+    static func product(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
+                        b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                        threads: Int, threading: Threading) {
+        if threading == .engine && threads > 1 {
+            splitGemm(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA, b: b, ldb: ldb, c: c, ldc: ldc,
+                      threads: threads)
+        } else {
+            gemm(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA, b: b, ldb: ldb, c: c, ldc: ldc)
+        }
+    }
+
     /// OpenBLAS's own worker threads for the calls that follow (process-wide).
     static func setThreads(_ count: Int) { openblas_set_num_threads(Int32(count)) }
 

@@ -14,6 +14,16 @@ enum Activations {
         }
     }
 
+    /// Adds bias[c] to every sample of channel c of the [C, plane] buffer `x`.
+    static func addBias(_ bias: [Float], to x: UnsafeMutablePointer<Float>, plane: Int, threads: Int) {
+        Parallel.forRanges(bias.count, threads: threads) { channels in
+            for c in channels {
+                let p = x + c * plane, b = bias[c]
+                for i in 0..<plane { p[i] += b }
+            }
+        }
+    }
+
     /// (tanh(x) + 1) / 2, mapping to [0, 1].
     static func tanhToUnit(_ x: inout Tensor) {
         x.data.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = (tanhf(p[i]) + 1) / 2 } }

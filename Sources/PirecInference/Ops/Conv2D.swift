@@ -60,24 +60,13 @@ struct Conv2D {
                         Parallel.forRanges(x.channels, threads: threads) { channels in
                             im2col(base, channels, x.height, x.width, rows: r0..<(r0 + rows), wo, into: columns)
                         }
-                        if threading == .engine && threads > 1 {
-                            BLAS.splitGemm(m: outChannels, n: n, k: k, a: w.baseAddress!, lda: k, b: columns, ldb: n,
-                                           c: out.baseAddress! + r0 * wo, ldc: ho * wo, threads: threads)
-                        } else {
-                            BLAS.gemm(m: outChannels, n: n, k: k, a: w.baseAddress!, lda: k, b: columns, ldb: n,
-                                      c: out.baseAddress! + r0 * wo, ldc: ho * wo)
-                        }
+                        BLAS.product(m: outChannels, n: n, k: k, a: w.baseAddress!, lda: k, b: columns, ldb: n,
+                                     c: out.baseAddress! + r0 * wo, ldc: ho * wo, threads: threads, threading: threading)
                         r0 += rows
                     }
                 }
             }
-            let base = out.baseAddress!
-            Parallel.forRanges(outChannels, threads: threads) { channels in
-                for c in channels {
-                    let plane = base + c * ho * wo, b = bias[c]
-                    for i in 0..<(ho * wo) { plane[i] += b }
-                }
-            }
+            Activations.addBias(bias, to: out.baseAddress!, plane: ho * wo, threads: threads)
         }
     }
 

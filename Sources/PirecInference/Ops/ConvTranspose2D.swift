@@ -28,13 +28,9 @@ struct ConvTranspose2D {
                     while r0 < h {
                         let rows = min(rowsPerTile, h - r0), n = rows * w
                         // columns[m x n] = weight[Cin x m]ᵀ · input[Cin x n] (rows r0..<r0+rows, row stride H*W).
-                        if threading == .engine && threads > 1 {
-                            BLAS.splitGemm(m: m, n: n, k: x.channels, a: wt.baseAddress!, lda: m, transposeA: true,
-                                           b: input.baseAddress! + r0 * w, ldb: h * w, c: columns, ldc: n, threads: threads)
-                        } else {
-                            BLAS.gemm(m: m, n: n, k: x.channels, a: wt.baseAddress!, lda: m, transposeA: true,
-                                      b: input.baseAddress! + r0 * w, ldb: h * w, c: columns, ldc: n)
-                        }
+                        BLAS.product(m: m, n: n, k: x.channels, a: wt.baseAddress!, lda: m, transposeA: true,
+                                     b: input.baseAddress! + r0 * w, ldb: h * w, c: columns, ldc: n, threads: threads,
+                                     threading: threading)
                         let outBase = out.baseAddress!
                         Parallel.forRanges(outChannels, threads: threads) { range in
                         for co in range {
@@ -59,13 +55,7 @@ struct ConvTranspose2D {
                     }
                 }
             }
-            let base = out.baseAddress!
-            Parallel.forRanges(outChannels, threads: threads) { range in
-                for co in range {
-                    let plane = base + co * ho * wo, b = bias[co]
-                    for i in 0..<(ho * wo) { plane[i] += b }
-                }
-            }
+            Activations.addBias(bias, to: out.baseAddress!, plane: ho * wo, threads: threads)
         }
         return out
     }
