@@ -33,23 +33,7 @@ struct ConvTranspose2D {
                                      threading: threading)
                         let outBase = out.baseAddress!
                         Parallel.forRanges(outChannels, threads: threads) { range in
-                        for co in range {
-                            let plane = outBase + co * ho * wo
-                            for ki in 0..<kernel {
-                                for kj in 0..<kernel {
-                                    let col = columns + ((co * kernel + ki) * kernel + kj) * n
-                                    for r in 0..<rows {
-                                        let oy = (r0 + r) * stride - padding + ki
-                                        guard oy >= 0 && oy < ho else { continue }
-                                        let src = col + r * w, dst = plane + oy * wo
-                                        for ix in 0..<w {
-                                            let ox = ix * stride - padding + kj
-                                            if ox >= 0 && ox < wo { dst[ox] += src[ix] }
-                                        }
-                                    }
-                                }
-                            }
-                        }
+                            scatter(columns, rows: rows, firstRow: r0, width: w, into: outBase, ho, wo, channels: range)
                         }
                         r0 += rows
                     }
@@ -58,5 +42,28 @@ struct ConvTranspose2D {
             Activations.addBias(bias, to: out.baseAddress!, plane: ho * wo, threads: threads)
         }
         return out
+    }
+
+    /// col2im: adds columns[(co k + ki) k + kj][r W + ix] into output[co][(r0 + r) s - p + ki][ix s - p + kj].
+    private func scatter(_ columns: UnsafePointer<Float>, rows: Int, firstRow r0: Int, width w: Int,
+                         into out: UnsafeMutablePointer<Float>, _ ho: Int, _ wo: Int, channels: Range<Int>) {
+        let n = rows * w
+        for co in channels {
+            let plane = out + co * ho * wo
+            for ki in 0..<kernel {
+                for kj in 0..<kernel {
+                    let col = columns + ((co * kernel + ki) * kernel + kj) * n
+                    for r in 0..<rows {
+                        let oy = (r0 + r) * stride - padding + ki
+                        guard oy >= 0 && oy < ho else { continue }
+                        let src = col + r * w, dst = plane + oy * wo
+                        for ix in 0..<w {
+                            let ox = ix * stride - padding + kj
+                            if ox >= 0 && ox < wo { dst[ox] += src[ix] }
+                        }
+                    }
+                }
+            }
+        }
     }
 }
