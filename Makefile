@@ -43,7 +43,9 @@ test: deps header-check
 run: build
 	$(RELEASE)/pirec run --config etc/pirec/example.yaml --pipeline upscale2 examples -o out/upscale2
 	$(RELEASE)/pirec run --config etc/pirec/example.yaml --pipeline domains examples -o out/domains
-	@echo "outputs are in $(CURDIR)/out/upscale2/ and $(CURDIR)/out/domains/"
+	$(RELEASE)/pirec run --config etc/pirec/example.yaml --pipeline photo examples/emoji -o out/photo
+	$(RELEASE)/pirec run --config etc/pirec/example.yaml --pipeline sketch examples/sketch -o out/sketch
+	@echo "outputs are in $(CURDIR)/out/: upscale2, domains, photo (emoji through PI-REC), sketch (drawn pairs)"
 
 # Classical plugins against scikit-image, OpenCV and Pillow in the same run (needs
 # the Python packages in bench/requirements.txt); prints a Markdown table.
@@ -51,7 +53,9 @@ bench: build
 	python3 bench/classical.py
 
 install: build
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pirec/plugins $(DESTDIR)$(PREFIX)/share/doc/pirec
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pirec/plugins $(DESTDIR)$(PREFIX)/share/doc/pirec \
+	  $(DESTDIR)$(PREFIX)/share/pirec/models/emoji
+	install -m 644 models/emoji/*.safetensors models/emoji/MODEL_CARD.md $(DESTDIR)$(PREFIX)/share/pirec/models/emoji/
 	install -m 755 $(RELEASE)/pirec $(DESTDIR)$(PREFIX)/bin/pirec
 	install -m 644 $(RELEASE)/libpirec-*.so $(DESTDIR)$(PREFIX)/lib/pirec/plugins/
 	install -m 644 etc/pirec/README.md $(DESTDIR)$(PREFIX)/share/doc/pirec/config.md

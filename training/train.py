@@ -117,6 +117,9 @@ def main():
     ap.add_argument("--minutes", type=float, default=30, help="stop after this much training time")
     ap.add_argument("--steps", type=int, default=None, help="or after this many steps in all")
     ap.add_argument("--init", help="checkpoint to start the generator and discriminator from")
+    ap.add_argument("--init-safetensors",
+                    help="start the generator from exported weights (e.g. models/emoji/generator.safetensors), "
+                         "to continue from shipped models when the checkpoints are gone")
     ap.add_argument("--generator", help="refinement: the trained generator's checkpoint")
     ap.add_argument("--resume", action="store_true", help="continue the run folder's last.pt")
     ap.add_argument("--l1", type=float, default=1.0)
@@ -158,6 +161,10 @@ def main():
         net.load_state_dict(state["generator"])
         disc.load_state_dict(state["discriminator"])
         print(f"initialised from {args.init} ({state['phase']}, step {state['step']})")
+    if args.init_safetensors and not (args.resume and os.path.exists(last)):
+        from safetensors.torch import load_file
+        net.load_state_dict({k: v.float() for k, v in load_file(args.init_safetensors).items()})
+        print(f"generator initialised from {args.init_safetensors}")
     frozen = None
     if args.phase == "refinement":
         if not args.generator:

@@ -200,13 +200,13 @@ import Testing
 
     @Test func unknownPipelineAndMissingPlugin() throws {
         let wrong = try TestProcess.pirec("run", "--config", example, "--pipeline", "nope", "x.png", "-o", "/tmp")
-        #expect(wrong.status == 1 && wrong.stderr.contains("no pipeline named \"nope\" (pipelines: upscale2, upscale4, domains)"))
+        #expect(wrong.status == 1 && wrong.stderr.contains("no pipeline named \"nope\" (pipelines: upscale2, upscale4, domains, photo, sketch)"))
 
         let folder = TestPaths.temporaryFolder()
         let missing = try TestProcess.pirec("run", "--config", example, "--pipeline", "upscale2", "--plugin-dir", folder,
                                             TestPaths.fixture("upscale/one.png"), "-o", folder)
         #expect(missing.status == 1)
-        #expect(missing.stderr.contains("\(example):9:17: pipelines[0].chain[0].plugin: no plugin \"upscaler\" in \(folder)"))
+        #expect(missing.stderr.contains("\(example):10:17: pipelines[0].chain[0].plugin: no plugin \"upscaler\" in \(folder)"))
     }
 
     @Test func neverOverwritesAnInput() throws {
