@@ -187,12 +187,18 @@ import Testing
         let locked = folder + "/locked.png"
         try FileManager.default.copyItem(atPath: TestPaths.fixture("upscale/one.png"), toPath: locked)
         chmod(locked, 0)
-        let arguments = ["run", "--config", example, "--pipeline", "upscale2", locked, "-o", folder + "/out"]
-        // Root reads any file, so as root the command runs as nobody (setpriv, util-linux).
+        // Root reads any file, so as root the command runs as nobody (setpriv, util-linux). The
+        // binary, its plugin and the configuration are copied beside the input, so nobody can
+        // reach them wherever the repository lives.
+        let pirec = folder + "/pirec", config = folder + "/pirec.yaml"
+        try FileManager.default.copyItem(atPath: TestPaths.pirec, toPath: pirec)
+        try FileManager.default.copyItem(atPath: TestPaths.plugin("upscaler"), toPath: folder + "/libpirec-upscaler.so")
+        try TestPaths.write("pipelines:\n  - name: up\n    chain:\n      - plugin: upscaler\n", to: config)
+        for path in [pirec, folder + "/libpirec-upscaler.so", config] { chmod(path, 0o755) }
+        let arguments = ["run", "--config", config, "--pipeline", "up", locked, "-o", folder + "/out"]
         let result = getuid() == 0
-            ? try TestProcess.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", TestPaths.pirec]
-                + arguments)
-            : try TestProcess.run(TestPaths.pirec, arguments)
+            ? try TestProcess.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", pirec] + arguments)
+            : try TestProcess.run(pirec, arguments)
         #expect(result.status == 1)
         #expect(result.stderr == "error: \(locked): permission denied\n")
         #expect(files(in: folder + "/out").isEmpty)
