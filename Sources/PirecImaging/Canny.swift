@@ -72,20 +72,26 @@ public struct Canny {
         defer { padded.deallocate() }
         padded.initialize(repeating: 0, count: w + 2 * radius)
         let weightInside = columnWeights(k, height: h)
+        // The bleed-over: the same filter on ones, which is the column weight inside the image
+        // carried along the row. It depends on the row only through that weight (a few values,
+        // near the top and bottom), and is the same for every column far from the edges.
+        let ones = min(w, 2 * radius + 2)
+        let onesRow = UnsafeMutablePointer<Sample>.allocate(capacity: ones + 2 * radius)
+        let bleed = UnsafeMutablePointer<Sample>.allocate(capacity: ones)
+        defer {
+            onesRow.deallocate()
+            bleed.deallocate()
+        }
+        onesRow.initialize(repeating: 0, count: ones + 2 * radius)
+        var bleedWeight = Sample.nan
         for y in 0..<h {
             (padded + radius).update(from: scratch.row(y), count: w)
             Canny.correlateRow(padded + radius, into: plane.row(y), count: w, kernel: k)
-            // The bleed-over: the same filter on ones, which is the column weight inside the
-            // image carried along the row; it is the same for every column far from the edges.
-            for i in 0..<(w + 2 * radius) { padded[i] = 0 }
-            var onesRow = [Sample](repeating: weightInside[y], count: min(w, 2 * radius + 2))
-            let bleed = UnsafeMutablePointer<Sample>.allocate(capacity: onesRow.count)
-            defer { bleed.deallocate() }
-            onesRow.withUnsafeMutableBufferPointer { ones in
-                (padded + radius).update(from: ones.baseAddress!, count: ones.count)
-                Canny.correlateRow(padded + radius, into: bleed, count: ones.count, kernel: k)
+            if weightInside[y] != bleedWeight {
+                bleedWeight = weightInside[y]
+                (onesRow + radius).update(repeating: bleedWeight, count: ones)
+                Canny.correlateRow(onesRow + radius, into: bleed, count: ones, kernel: k)
             }
-            for i in 0..<(w + 2 * radius) { padded[i] = 0 }
             let row = plane.row(y), eps = Sample.ulpOfOne
             if w <= 2 * radius + 2 {
                 for x in 0..<w { row[x] /= bleed[x] + eps }
@@ -97,7 +103,6 @@ public struct Canny {
                     row[x] /= bleed[min(fromEdge, radius + 1)] + eps
                 }
             }
-            onesRow.removeAll()
         }
     }
 

@@ -41,8 +41,6 @@ enum BLAS {
     /// OpenBLAS's own worker threads for the calls that follow (process-wide).
     static func setThreads(_ count: Int) { openblas_set_num_threads(Int32(count)) }
 
-    /// What OpenBLAS reports about itself, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64".
-    static var configuration: String { String(cString: openblas_get_config()) + " core " + String(cString: openblas_get_corename()) }
 }
 
 /// Who runs matrix products on several threads.
@@ -53,10 +51,3 @@ public enum Threading: String, Sendable {
     case engine
 }
 
-/// The engine's public controls.
-public enum Engine {
-    /// Threads for the matrix products that follow (OpenBLAS's setting is process-wide).
-    public static func setThreads(_ count: Int) { BLAS.setThreads(count) }
-
-    public static var blasConfiguration: String { BLAS.configuration }
-}
