@@ -45,7 +45,7 @@ let package = Package(
         // The plugin state the generator and refiner share.
         .target(name: "PirecNetworkPlugin", dependencies: ["PirecInference", "PirecPluginKit"]),
         // Hot loops compiled per instruction set (AVX-512, AVX2, baseline), chosen at load time.
-        .target(name: "CPirecKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
+        .target(name: "CPirecKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off", "-fno-math-errno"])]),
         // The classical image algorithms behind the plugins (resampling, Canny, median, k-means),
         // a library so tests can check them against references directly.
         .target(

@@ -8,6 +8,7 @@ ours/peer < 1 means pirec is faster.
 
     python3 bench/classical.py [--sizes 256,1024] [--repeat N] [--cv-threads 1]
                                [--pirec .build/release/pirec] [--json FILE]
+                               [--only canny]
 
 Needs the release build (`make build`) and bench/requirements.txt.
 """
@@ -133,7 +134,7 @@ def colour_domain_cv(img):
     return cv2.medianBlur(quantized.reshape(img.shape), 3)
 
 
-def comparisons(size, im, repeat_for):
+def comparisons(size, im, repeat_for, only=""):
     """(task, plugin, params, input png, peer name, peer callable, slow) for one size."""
     rgb = im["rgb"]
     gray_f = rgb2gray(rgb)
@@ -171,6 +172,8 @@ def comparisons(size, im, repeat_for):
              lambda: pil.resize((128, 128), Image.BOX), False),
         ]
     for task, (plugin, params, png), peer, fn, slow in rows:
+        if only and only not in task:
+            continue
         yield task, plugin, params, png, peer, fn, repeat_for(size, slow)
 
 
@@ -193,6 +196,7 @@ def main():
                     help="cv2.setNumThreads (default: %(default)s, as pirec uses one "
                          "thread per job)")
     ap.add_argument("--json", metavar="FILE", help="also write the raw numbers as JSON")
+    ap.add_argument("--only", default="", help="only the tasks whose name holds this text (e.g. canny)")
     args = ap.parse_args()
 
     try:
@@ -243,7 +247,7 @@ def main():
         images = make_images(sizes, folder)
         for size in sizes:
             for task, plugin, params, png, peer, fn, repeat in comparisons(
-                    size, images[size], repeat_for):
+                    size, images[size], repeat_for, args.only):
                 mine = ours.bench(plugin, params, png, repeat)
                 theirs = time_peer(fn, repeat)
                 ours_ms = mine.get("median_ms")

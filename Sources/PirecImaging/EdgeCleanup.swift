@@ -3,14 +3,14 @@
 // (Zhang-Suen 1984).
 
 public enum EdgeCleanup {
-    /// Clears every 8-connected piece of edge pixels (value > 0.5) smaller than `minimum`.
-    public static func dropShortPieces(_ edges: Plane, minimum: Int) {
+    /// Clears every 8-connected piece of edge pixels (mask 1) smaller than `minimum`.
+    public static func dropShortPieces(_ edges: UnsafeMutablePointer<UInt8>, width w: Int, height h: Int,
+                                       minimum: Int) {
         guard minimum > 1 else { return }
-        let w = edges.width, h = edges.height
         var seen = [Bool](repeating: false, count: w * h)
         var piece: [Int] = []
         var stack: [Int] = []
-        for seed in 0..<(w * h) where edges.samples[seed] > 0.5 && !seen[seed] {
+        for seed in 0..<(w * h) where edges[seed] != 0 && !seen[seed] {
             piece.removeAll(keepingCapacity: true)
             seen[seed] = true
             stack.append(seed)
@@ -20,22 +20,21 @@ public enum EdgeCleanup {
                 for ny in max(y - 1, 0)...min(y + 1, h - 1) {
                     for nx in max(x - 1, 0)...min(x + 1, w - 1) {
                         let j = ny * w + nx
-                        if !seen[j] && edges.samples[j] > 0.5 {
+                        if !seen[j] && edges[j] != 0 {
                             seen[j] = true
                             stack.append(j)
                         }
                     }
                 }
             }
-            if piece.count < minimum { for i in piece { edges.samples[i] = 0 } }
+            if piece.count < minimum { for i in piece { edges[i] = 0 } }
         }
     }
 
-    /// Zhang-Suen thinning of a binary plane (1 = stroke), to strokes one pixel wide.
-    public static func thin(_ plane: Plane) {
-        let w = plane.width, h = plane.height
+    /// Zhang-Suen thinning of a binary mask (1 = stroke), to strokes one pixel wide.
+    public static func thin(_ mask: UnsafeMutablePointer<UInt8>, width w: Int, height h: Int) {
         guard w >= 3, h >= 3 else { return }
-        var on = (0..<plane.count).map { plane.samples[$0] > 0.5 }
+        var on = (0..<(w * h)).map { mask[$0] != 0 }
         var changed = true
         var remove: [Int] = []
         while changed {
@@ -62,6 +61,6 @@ public enum EdgeCleanup {
                 if !remove.isEmpty { changed = true }
             }
         }
-        for i in 0..<plane.count { plane.samples[i] = on[i] ? 1 : 0 }
+        for i in 0..<(w * h) { mask[i] = on[i] ? 1 : 0 }
     }
 }

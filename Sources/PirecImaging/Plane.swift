@@ -42,12 +42,26 @@ public struct Plane {
 public final class Workspace {
     private var storage: [UnsafeMutablePointer<Sample>] = []
     private var capacity = 0
+    private var maskStorage: UnsafeMutablePointer<UInt8>?
+    private var maskCapacity = 0
     /// Index stack for flood fills.
     public var stack: [Int32] = []
 
     public init() {}
 
-    deinit { for p in storage { p.deallocate() } }
+    deinit {
+        for p in storage { p.deallocate() }
+        maskStorage?.deallocate()
+    }
+
+    /// A byte per pixel of `width` x `height` (contents undefined).
+    public func mask(width: Int, height: Int) -> UnsafeMutablePointer<UInt8> {
+        if let mask = maskStorage, maskCapacity >= width * height { return mask }
+        maskStorage?.deallocate()
+        maskCapacity = width * height
+        maskStorage = .allocate(capacity: maskCapacity)
+        return maskStorage!
+    }
 
     /// `count` planes of `width` x `height` (contents undefined).
     public func planes(_ count: Int, width: Int, height: Int) -> [Plane] {

@@ -1,5 +1,6 @@
 // EdgeExtractor: the plugin state. `canny` reads `source` (a photo); `normalize` reads
 // `edge` (a user's sketch from a pair). Both write a 1-channel `edge`: 1 on lines, 0 elsewhere.
+import CPirecKernels
 import PirecImaging
 import PirecPluginKit
 
@@ -37,23 +38,23 @@ final class EdgeExtractor: PluginState {
         case .canny: input = try frame.require("source")
         case .normalize: input = try frame.require("edge")
         }
-        let planes = workspace.planes(4, width: input.width, height: input.height)
-        let gray = planes[0], edges = planes[1]
+        let planes = workspace.planes(2, width: input.width, height: input.height)
+        let gray = planes[0], mask = workspace.mask(width: input.width, height: input.height)
         gray.fill(gray: input)
         switch method {
         case let .canny(canny):
-            guard canny.detect(gray, into: edges, scratch: planes[2], magnitude: planes[3], stack: &workspace.stack,
+            guard canny.detect(gray, into: mask, scratch: planes[1], stack: &workspace.stack,
                                isCancelled: { frame.isCancelled }) else {
                 throw PluginFailure.cancelled
             }
         case let .normalize(normalizer):
             normalizer.normalize(gray)
-            for i in 0..<gray.count { edges.samples[i] = gray.samples[i] }
+            for i in 0..<gray.count { mask[i] = gray.samples[i] > 0.5 ? 1 : 0 }
         }
-        if thin { EdgeCleanup.thin(edges) }
-        EdgeCleanup.dropShortPieces(edges, minimum: minLength)
-        let output = try frame.newImage(width: edges.width, height: edges.height, channels: 1)
-        edges.copy(into: output)
+        if thin { EdgeCleanup.thin(mask, width: gray.width, height: gray.height) }
+        EdgeCleanup.dropShortPieces(mask, width: gray.width, height: gray.height, minimum: minLength)
+        let output = try frame.newImage(width: gray.width, height: gray.height, channels: 1)
+        for y in 0..<gray.height { pirec_mask_to_float(mask + y * gray.width, gray.width, output.row(y)) }
         try frame.set("edge", output)
     }
 }

@@ -9,16 +9,33 @@
 #define PIREC_KERNELS_H
 
 #include <stddef.h>
-
-/* dst[x] = centre[x] * k[0] + sum over t = radius..1 of (above[t][x] + below[t][x]) * k[t],
- * added in that order (scipy's correlate1d for a symmetric kernel). `above[t]` and
- * `below[t]` are the rows t away from the centre row (zero rows outside the image). */
-void pirec_symmetric_rows(const double *centre, const double *const *above, const double *const *below,
-                          double *dst, size_t count, const double *k, size_t radius);
+#include <stdint.h>
 
 /* dst[x] = src[x] * k[0] + sum over t = radius..1 of (src[x - t] + src[x + t]) * k[t];
  * src must be readable from -radius to count + radius - 1. */
 void pirec_symmetric_row(const double *src, double *dst, size_t count, const double *k, size_t radius);
+
+/* skimage's Gaussian smoothing of a `w` x `h` plane into `dst`: along columns then rows as
+ * scipy's correlate1d with a symmetric kernel (each output the centre tap plus the pairs
+ * t = radius..1, in that order, zeros outside the image), then divided by the same filter
+ * applied to ones plus epsilon; weights[y] is the column pass of ones at row y. One pass,
+ * row by row. Returns -1 when out of memory, else 0. */
+int pirec_gaussian_blur(const double *src, double *dst, size_t w, size_t h, const double *k, size_t radius,
+                        const double *weights);
+
+/* Canny's gradient and non-maximum suppression in one pass over `smoothed` (w x h):
+ * Sobel as scipy.ndimage.sobel (mirrored borders), magnitude sqrt(dy * dy + dx * dx),
+ * bilinear interpolation along the gradient as skimage. classes[i]: 0 not a maximum (or
+ * magnitude below `low`, or on the outer ring), 1 a maximum at or above `low`, 2 one at or
+ * above `high` too. Returns -1 when out of memory, else 0. */
+int pirec_canny_maxima(const double *smoothed, size_t w, size_t h, double low, double high, uint8_t *classes);
+
+/* Canny's hysteresis: classes[i] becomes 1 where it is in an 8-connected run of nonzero
+ * classes holding a 2, else 0. `stack` holds w * h entries. */
+void pirec_canny_hysteresis(uint8_t *classes, size_t w, size_t h, int32_t *stack);
+
+/* dst[i] = mask[i] (0 or 1) as float. */
+void pirec_mask_to_float(const uint8_t *mask, size_t count, float *dst);
 
 /* Luminance as scikit-image's rgb2gray, ((r * 0.2125 + g * 0.7154) + b * 0.0721), of
  * `count` interleaved RGB float samples (or a copy when `channels` is 1). A sample that is
