@@ -10,6 +10,7 @@ let package = Package(
     name: "pirec",
     products: [
         .executable(name: "pirec", targets: ["pirec"]),
+        .executable(name: "pirecd", targets: ["pirecd"]),
         .library(name: "pirec-upscaler", type: .dynamic, targets: ["Upscaler"]),
         .library(name: "pirec-resize", type: .dynamic, targets: ["Resize"]),
         .library(name: "pirec-edge-extractor", type: .dynamic, targets: ["EdgeExtractor"]),
@@ -50,10 +51,19 @@ let package = Package(
         // a library so tests can check them against references directly.
         .target(
             name: "PirecImaging", dependencies: ["PirecPluginKit", "CPirecKernels"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        // The daemon: inotify, durable claims, sd_notify, reload; `pirecd` is its front door.
+        .target(name: "PirecDaemon", dependencies: ["PirecCore", .product(name: "Logging", package: "swift-log")]),
+        .executableTarget(
+            name: "pirecd",
+            dependencies: [
+                "PirecDaemon", "PirecCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(
             name: "pirec",
             dependencies: [
-                "PirecCore",
+                "PirecCore", "PirecDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -80,6 +90,7 @@ let package = Package(
         // users do; `make test` builds everything first (swift build --build-tests).
         .testTarget(name: "PirecCoreTests", dependencies: ["PirecCore", "PirecTestKit"]),
         .testTarget(name: "PirecCLITests", dependencies: ["PirecCore", "PirecTestKit"]),
+        .testTarget(name: "PirecdTests", dependencies: ["PirecCore", "PirecDaemon", "PirecTestKit"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["COpenBLAS", "CInotifyTools", "PirecTestKit"]),
         .testTarget(name: "PirecInferenceTests", dependencies: ["PirecInference", "PirecTestKit"]),
         .testTarget(name: "PirecImagingTests", dependencies: ["PirecImaging", "PirecCore", "PirecTestKit"]),

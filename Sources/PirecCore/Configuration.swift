@@ -15,14 +15,22 @@ public struct Configuration: Sendable {
     public var maxPixels: Int
     public var maxFileBytes: Int
     public var pipelines: [Pipeline]
+    /// pirecd: JSON-lines job log (one line per finished or failed job); nil for none.
+    public var jobLog: String?
+    /// pirecd: a claimed input that was running when the daemon died this many times goes
+    /// to the failed folder instead of running again.
+    public var maxAttempts: Int = 2
+    /// pirecd: seconds running jobs get to finish after SIGTERM.
+    public var stopTimeout: Int = 30
 
     public func pipeline(named name: String) -> Pipeline? { pipelines.first { $0.name == name } }
 
     public var pngCodec: PNGCodec { PNGCodec(maxPixels: maxPixels, maxFileBytes: maxFileBytes) }
 
-    static let topKeys = ["plugin_dir", "model_dir", "workers", "max_pixels", "max_file_bytes", "pipelines"]
-    static let pipelineKeys = ["name", "watch", "output", "failed", "inputs", "pair_suffixes", "keep_intermediates",
-                               "output_slot", "chain"]
+    static let topKeys = ["plugin_dir", "model_dir", "workers", "max_pixels", "max_file_bytes", "pipelines",
+                          "job_log", "max_attempts", "stop_timeout"]
+    static let pipelineKeys = ["name", "watch", "output", "failed", "archive", "keep_inputs", "recursive",
+                               "pair_timeout", "inputs", "pair_suffixes", "keep_intermediates", "output_slot", "chain"]
 
     /// Reads and validates a configuration file.
     public static func load(path: String) throws(ConfigErrors) -> Configuration {
@@ -60,6 +68,9 @@ public struct Configuration: Sendable {
         if let node = top["max_file_bytes"], let n = reader.int(node, "max_file_bytes", in: 1...(1 << 34)) {
             config.maxFileBytes = n
         }
+        if let node = top["job_log"], let s = reader.string(node, "job_log") { config.jobLog = FileIO.resolve(s, against: base) }
+        if let node = top["max_attempts"], let n = reader.int(node, "max_attempts", in: 1...100) { config.maxAttempts = n }
+        if let node = top["stop_timeout"], let n = reader.int(node, "stop_timeout", in: 0...3600) { config.stopTimeout = n }
         if let node = top["pipelines"] {
             if let items = reader.list(node, "pipelines") {
                 if items.isEmpty { reader.fail(node, "pipelines", "expected at least one pipeline") }
@@ -95,14 +106,26 @@ public struct Configuration: Sendable {
         } else {
             reader.fail(node, "\(path).name", "missing required key")
         }
-        for key in ["watch", "output", "failed"] {
+        for key in ["watch", "output", "failed", "archive"] {
             guard let n = map[key], let s = reader.string(n, "\(path).\(key)") else { continue }
             let resolved = FileIO.resolve(s, against: base)
             switch key {
             case "watch": pipeline.watch = resolved
             case "output": pipeline.output = resolved
+            case "archive": pipeline.archive = resolved
             default: pipeline.failed = resolved
             }
+        }
+        if let w = map["watch"], pipeline.watch != nil {
+            // The daemon needs to know where results and failures go.
+            for key in ["output", "failed"] where map[key] == nil {
+                reader.fail(w, "\(path).\(key)", "missing required key (a pipeline with `watch` needs `output` and `failed`)")
+            }
+        }
+        if let n = map["keep_inputs"], let b = reader.bool(n, "\(path).keep_inputs") { pipeline.keepInputs = b }
+        if let n = map["recursive"], let b = reader.bool(n, "\(path).recursive") { pipeline.recursive = b }
+        if let n = map["pair_timeout"], let t = reader.int(n, "\(path).pair_timeout", in: 1...(7 * 86400)) {
+            pipeline.pairTimeout = t
         }
         var suffixes = (edge: "_e", color: "_c")
         if let n = map["pair_suffixes"], let s = reader.mapping(n, "\(path).pair_suffixes", known: ["edge", "color"]) {
@@ -161,6 +184,14 @@ public struct Pipeline: Sendable {
     public var watch: String?
     public var output: String?
     public var failed: String?
+    /// pirecd: where finished inputs go (default: `.archive` inside `watch`).
+    public var archive: String?
+    /// pirecd: keep finished inputs (in `archive`) or delete them.
+    public var keepInputs = true
+    /// pirecd: also watch subfolders (and mirror them in the outputs).
+    public var recursive = false
+    /// pirecd: seconds a half pair may wait for its other half.
+    public var pairTimeout = 600
     public var inputs: Inputs
     public var keepIntermediates: Bool
     /// The slot written to the output PNG.

@@ -133,14 +133,14 @@ public enum FileIO {
         path.hasPrefix("/") ? path : (base == "." ? path : base + "/" + path)
     }
 
-    static func syncFolder(_ folder: String) {
+    public static func syncFolder(_ folder: String) {
         let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return }
         _ = fsync(fd)
         close(fd)
     }
 
-    static func describe(_ code: Int32) -> String {
+    public static func describe(_ code: Int32) -> String {
         switch code {
         case ENOENT: return "no such file"
         case EACCES, EPERM: return "permission denied"
@@ -159,7 +159,7 @@ public enum FileIO {
 
 extension String {
     /// The text of a C message buffer up to its first NUL, or all of it if there is none.
-    init(cBuffer buffer: [CChar]) {
+    public init(cBuffer buffer: [CChar]) {
         self.init(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -10,6 +10,11 @@ public struct Job: Sendable, Equatable {
     /// Slot name to input path.
     public var inputs: [String: String]
 
+    public init(name: String, inputs: [String: String]) {
+        self.name = name
+        self.inputs = inputs
+    }
+
     /// The input paths, for messages.
     public var inputList: String { inputs.keys.sorted().compactMap { inputs[$0] }.joined(separator: " + ") }
 }

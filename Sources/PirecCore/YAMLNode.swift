@@ -86,7 +86,7 @@ public struct YAMLNode: Equatable, Sendable {
         return nil
     }
 
-    static func jsonString(_ text: String) -> String {
+    public static func jsonString(_ text: String) -> String {
         var out = "\""
         for unit in text.unicodeScalars {
             switch unit {

@@ -4,13 +4,15 @@
  * (amount 1, the default, gives 1 - v).
  *
  * Built by the tests with cc:  cc -shared -fPIC -I Sources/CPirecPlugin/include invert.c
- * The TEST_* macros build deliberately broken variants for the host's refusal tests.
+ * The TEST_* macros build deliberately broken variants for the host's refusal tests, and
+ * for the daemon's tests one that segfaults on a marked input and one that is slow.
  */
 #include "pirec_plugin.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #ifndef TEST_ABI_MAJOR
 #define TEST_ABI_MAJOR PIREC_ABI_MAJOR
@@ -62,6 +64,17 @@ static int32_t invert_process(void *state, pirec_frame *frame, char *err, size_t
         snprintf(err, errlen, "input slot \"image\" is empty");
         return PIREC_ERROR;
     }
+#ifdef TEST_CRASH_ON_WIDTH
+    /* The poison-file test: a plugin that crashes the whole process on a marked input. */
+    if (in->width == TEST_CRASH_ON_WIDTH) {
+        volatile int *nowhere = NULL;
+        *nowhere = 1;
+    }
+#endif
+#ifdef TEST_SLOW_MS
+    /* The stop and reload tests: a job that takes a while. */
+    { struct timespec t = {TEST_SLOW_MS / 1000, (TEST_SLOW_MS % 1000) * 1000000L}; nanosleep(&t, NULL); }
+#endif
     pirec_image *out = s->host->image_new(frame, in->width, in->height, in->channels);
     if (!out) {
         snprintf(err, errlen, "cannot allocate a %ux%u image", in->width, in->height);

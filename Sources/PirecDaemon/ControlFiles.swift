@@ -1,0 +1,52 @@
+// ControlFiles: how `pirec reload` talks to a running pirecd. systemd 252 has no
+// Type=notify-reload and `kill -HUP` returns before the daemon has reloaded, so the client
+// reads the reload generation, sends SIGHUP, and waits until the daemon writes a newer one
+// with its verdict. Files in the control folder (systemd's RuntimeDirectory):
+//   pirecd.pid     the daemon's PID
+//   reload.status  "GENERATION\nok\n" or "GENERATION\nfailed\nERRORS..."
+import Glibc
+import PirecCore
+
+public struct ReloadStatus: Sendable, Equatable {
+    public var generation: Int
+    public var ok: Bool
+    public var errors: [String]
+
+    public init(generation: Int, ok: Bool, errors: [String]) {
+        self.generation = generation
+        self.ok = ok
+        self.errors = errors
+    }
+}
+
+public struct ControlFiles: Sendable {
+    public let folder: String
+
+    public init(folder: String) { self.folder = folder }
+
+    public var pidPath: String { folder + "/pirecd.pid" }
+    public var statusPath: String { folder + "/reload.status" }
+
+    public func writePID() throws(FileError) {
+        try FileIO.makeFolders(folder)
+        try FileIO.writeAtomically(Array("\(getpid())\n".utf8), to: pidPath)
+    }
+
+    public func readPID() -> Int32? {
+        guard let bytes = try? FileIO.readAll(path: pidPath, maxBytes: 64) else { return nil }
+        return Int32(String(decoding: bytes, as: UTF8.self).trimmingWhitespace())
+    }
+
+    public func write(_ status: ReloadStatus) {
+        let text = "\(status.generation)\n\(status.ok ? "ok" : "failed")\n" + status.errors.map { $0 + "\n" }.joined()
+        try? FileIO.writeAtomically(Array(text.utf8), to: statusPath)
+    }
+
+    public func readStatus() -> ReloadStatus? {
+        guard let bytes = try? FileIO.readAll(path: statusPath, maxBytes: 1 << 20) else { return nil }
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.count >= 2, let generation = Int(lines[0]) else { return nil }
+        return ReloadStatus(generation: generation, ok: lines[1] == "ok",
+                            errors: lines.dropFirst(2).filter { !$0.isEmpty }.map(String.init))
+    }
+}

@@ -1,0 +1,179 @@
+// Inbox: the on-disk protocol that makes jobs durable. A file is claimed by renaming it into
+// `.processing/` inside its pipeline's watch folder (atomic on one filesystem); it leaves
+// `.processing/` only after its outputs are safely written (to the archive, or deleted) or
+// after its failure is recorded (to the failed folder). A crash at any moment leaves every
+// input unclaimed, claimed (run again at the next start) or finished; never lost.
+import Glibc
+import PirecCore
+
+/// One job of the daemon: a single file or a sketch + colour pair, claimed.
+public struct ClaimedJob: Sendable, Hashable {
+    public var pipeline: Int
+    /// Subfolder of the watch folder ("" for the top).
+    public var relative: String
+    /// Output base name.
+    public var name: String
+    /// Slot to file name (inside `.processing/<relative>/`).
+    public var files: [String: String]
+
+    /// The file whose attempt marker counts for the job.
+    public var primary: String { files["source"] ?? files["edge"] ?? files.values.sorted().first ?? name }
+}
+
+public struct Inbox: Sendable {
+    public let pipeline: Pipeline
+    public let index: Int
+
+    public init(pipeline: Pipeline, index: Int) {
+        self.pipeline = pipeline
+        self.index = index
+    }
+
+    public var watch: String { pipeline.watch! }
+    public var processing: String { watch + "/.processing" }
+    public var archive: String { pipeline.archive ?? watch + "/.archive" }
+
+    static func join(_ folder: String, _ relative: String) -> String { relative.isEmpty ? folder : folder + "/" + relative }
+
+    public func inputFolder(_ relative: String) -> String { Inbox.join(watch, relative) }
+    public func claimedFolder(_ relative: String) -> String { Inbox.join(processing, relative) }
+    public func outputFolder(_ relative: String) -> String { Inbox.join(pipeline.output!, relative) }
+    public func failedFolder(_ relative: String) -> String { Inbox.join(pipeline.failed!, relative) }
+    public func archiveFolder(_ relative: String) -> String { Inbox.join(archive, relative) }
+
+    /// Names never taken as inputs: dot files and the usual temporary names of writers.
+    public static func isIgnored(_ name: String) -> Bool {
+        name.hasPrefix(".") || name.hasSuffix(".part") || name.hasSuffix(".tmp") || name.hasSuffix("~")
+    }
+
+    /// Renames `name` from the input folder into `.processing/`. False when it is gone (another
+    /// event already claimed it).
+    public func claim(_ name: String, relative: String) throws(FileError) -> Bool {
+        let folder = claimedFolder(relative)
+        try FileIO.makeFolders(folder)
+        if rename(inputFolder(relative) + "/" + name, folder + "/" + name) == 0 {
+            FileIO.syncFolder(folder)
+            return true
+        }
+        if errno == ENOENT { return false }
+        throw FileError(path: inputFolder(relative) + "/" + name, reason: "cannot claim: " + FileIO.describe(errno))
+    }
+
+    // MARK: attempts
+
+    private func markerPath(_ job: ClaimedJob) -> String { claimedFolder(job.relative) + "/" + job.primary + ".attempts" }
+
+    /// How many times a daemon has started this job before.
+    public func attempts(_ job: ClaimedJob) -> Int {
+        guard let bytes = try? FileIO.readAll(path: markerPath(job), maxBytes: 64) else { return 0 }
+        return Int(String(decoding: bytes, as: UTF8.self).trimmingWhitespace()) ?? 0
+    }
+
+    /// Records one more start, durably, before the job runs: if the job kills the daemon the
+    /// count survives it.
+    public func recordAttempt(_ job: ClaimedJob, count: Int) {
+        try? FileIO.writeAtomically(Array("\(count)\n".utf8), to: markerPath(job))
+    }
+
+    // MARK: finishing
+
+    /// Moves the claimed inputs to the archive (or deletes them), then drops the marker.
+    public func finish(_ job: ClaimedJob) throws(FileError) -> [String: String] {
+        var archived: [String: String] = [:]
+        for (slot, file) in job.files.sorted(by: { $0.key < $1.key }) {
+            let from = claimedFolder(job.relative) + "/" + file
+            if pipeline.keepInputs {
+                let folder = archiveFolder(job.relative)
+                try FileIO.makeFolders(folder)
+                let target = Inbox.unused(folder, file)
+                guard rename(from, target) == 0 else {
+                    throw FileError(path: from, reason: "cannot move to the archive: " + FileIO.describe(errno))
+                }
+                FileIO.syncFolder(folder)
+                archived[slot] = target
+            } else {
+                unlink(from)
+            }
+        }
+        unlink(markerPath(job))
+        FileIO.syncFolder(claimedFolder(job.relative))
+        return archived
+    }
+
+    /// Moves the claimed inputs to the failed folder with `NAME.error.txt` beside them.
+    public func fail(_ job: ClaimedJob, report: String) -> [String] {
+        let folder = failedFolder(job.relative)
+        try? FileIO.makeFolders(folder)
+        var moved: [String] = []
+        try? FileIO.writeAtomically(Array(report.utf8), to: Inbox.unusedReport(folder, job.name))
+        for file in job.files.values.sorted() {
+            let target = Inbox.unused(folder, file)
+            if rename(claimedFolder(job.relative) + "/" + file, target) == 0 { moved.append(target) }
+        }
+        unlink(markerPath(job))
+        FileIO.syncFolder(folder)
+        return moved
+    }
+
+    /// Moves an unclaimed file straight to the failed folder (a half pair that waited too long,
+    /// a name that is not part of a pair, a symbolic link) with its report.
+    public func reject(_ name: String, relative: String, report: String) -> String? {
+        let folder = failedFolder(relative)
+        try? FileIO.makeFolders(folder)
+        let base = name.lastIndex(of: ".").map { String(name[..<$0]) } ?? name
+        try? FileIO.writeAtomically(Array(report.utf8), to: Inbox.unusedReport(folder, base))
+        let target = Inbox.unused(folder, name)
+        guard rename(inputFolder(relative) + "/" + name, target) == 0 else { return nil }
+        FileIO.syncFolder(folder)
+        return target
+    }
+
+    /// `folder/name`, or `folder/BASE.N.EXT` when that exists: earlier files are never replaced.
+    static func unused(_ folder: String, _ name: String) -> String {
+        var candidate = folder + "/" + name
+        var n = 1
+        let dot = name.lastIndex(of: ".").flatMap { $0 == name.startIndex ? nil : $0 }
+        while FileIO.lexists(candidate) {
+            candidate = dot.map { folder + "/" + name[..<$0] + ".\(n)" + name[$0...] } ?? folder + "/" + name + ".\(n)"
+            n += 1
+        }
+        return candidate
+    }
+
+    static func unusedReport(_ folder: String, _ base: String) -> String {
+        var candidate = folder + "/" + base + ".error.txt"
+        var n = 1
+        while FileIO.lexists(candidate) {
+            candidate = folder + "/" + base + ".\(n).error.txt"
+            n += 1
+        }
+        return candidate
+    }
+}
+
+extension FileIO {
+    /// True when something (a link included) is at `path`.
+    public static func lexists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
+    }
+
+    /// The kind of what is at `path`, without following links.
+    public static func kind(_ path: String) -> mode_t? {
+        var info = stat()
+        return lstat(path, &info) == 0 ? info.st_mode & S_IFMT : nil
+    }
+
+    /// Modification time (seconds since 1970), without following links.
+    public static func modified(_ path: String) -> Double? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        return Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        String(drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
+    }
+}
