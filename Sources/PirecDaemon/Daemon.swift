@@ -165,14 +165,27 @@ public final class Daemon: @unchecked Sendable {
 
     // MARK: running
 
-    /// Runs until SIGTERM or SIGINT; returns the exit status.
-    public func run() -> Int32 {
+    /// The signals the daemon takes through `sigwait` (SIGHUP, SIGTERM, SIGINT).
+    static var controlSignals: sigset_t {
         var signals = sigset_t()
         sigemptyset(&signals)
         for s in [SIGHUP, SIGTERM, SIGINT] { sigaddset(&signals, s) }
-        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        return signals
+    }
+
+    /// Call first thing, before any thread exists: every thread made later inherits this mask.
+    /// Whatever the launcher blocked is unblocked (a launcher's blocked mask would stop the
+    /// Swift runtime's crash handler from pausing threads, hanging a crashing daemon instead
+    /// of letting it die and be restarted); the control signals are blocked for `sigwait`.
+    public static func prepareSignals() {
+        var signals = controlSignals
+        pthread_sigmask(SIG_SETMASK, &signals, nil)
         signal(SIGPIPE, SIG_IGN)
-        let waitFor = signals
+    }
+
+    /// Runs until SIGTERM or SIGINT; returns the exit status.
+    public func run() -> Int32 {
+        let waitFor = Daemon.controlSignals
         let signalThread = Thread { [wake] in
             var set = waitFor
             while true {

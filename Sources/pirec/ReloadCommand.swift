@@ -8,6 +8,7 @@ import PirecDaemon
 
 struct ReloadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "reload",
         abstract: "Make a running pirecd re-read its configuration, and wait until it has.")
 
     @Option(name: .long, help: "pirecd's control folder (default: $RUNTIME_DIRECTORY, else /run/pirec).")

@@ -19,6 +19,8 @@ struct Pirecd: ParsableCommand {
     @Flag(name: .long, help: "Log debug messages too.") var verbose = false
 
     static func main() {
+        // Before any thread exists (OpenBLAS starts its own when a plugin loads it).
+        Daemon.prepareSignals()
         // Before any plugin loads OpenBLAS (see BLASEnvironment).
         BLASEnvironment.prepare()
         do {

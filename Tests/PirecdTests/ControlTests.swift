@@ -1,0 +1,132 @@
+// How systemd and the admin control the daemon: the notify protocol (READY, STATUS,
+// WATCHDOG, RELOADING, STOPPING) on a socket we listen on, `pirec reload` with a good and a
+// bad configuration, and SIGTERM letting a running job finish.
+import Foundation
+import Glibc
+import PirecCore
+import PirecTestKit
+import Synchronization
+import Testing
+
+/// A datagram socket with an abstract name, as systemd's NOTIFY_SOCKET, collecting messages.
+final class NotifyListener: @unchecked Sendable {
+    let name = "pirecd-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    private let fd: Int32
+    private let received = Mutex<[String]>([])
+
+    init() {
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = [UInt8(0)] + Array(name.utf8)
+        withUnsafeMutableBytes(of: &address.sun_path) { for (i, b) in bytes.enumerated() { $0[i] = b } }
+        let length = socklen_t(MemoryLayout.offset(of: \sockaddr_un.sun_path)! + bytes.count)
+        let ok = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        precondition(ok == 0, "bind failed")
+        let thread = Thread { [self] in
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if n <= 0 { return }
+                let text = String(decoding: buffer[0..<n], as: UTF8.self)
+                received.withLock { $0.append(text) }
+            }
+        }
+        thread.start()
+    }
+
+    var environmentValue: String { "@" + name }
+
+    /// Every message so far, one string per datagram.
+    var messages: [String] { received.withLock { $0 } }
+
+    /// Every line of every message, in order.
+    var lines: [String] { messages.flatMap { $0.split(separator: "\n").map(String.init) } }
+}
+
+@Suite(.serialized) struct ControlTests {
+    static let config = """
+        workers: 1
+        pipelines:
+          - name: up
+            watch: ROOT/inbox
+            output: ROOT/outbox
+            failed: ROOT/failed
+            chain:
+              - plugin: upscaler
+                with: { scale: 2 }
+
+        """
+
+    @Test func notifyProtocolAndSynchronousReload() throws {
+        let d = try DaemonHarness(config: ControlTests.config)
+        let listener = NotifyListener()
+        #expect(try d.startAndWait(environment: ["NOTIFY_SOCKET": listener.environmentValue,
+                                                  "WATCHDOG_USEC": "300000"]), "\(d.log)")
+        #expect(d.waitUntil(timeout: 5) { listener.lines.contains("READY=1") }, "\(listener.messages)")
+        #expect(listener.lines.contains("STATUS=watching 1 folder; 0 done, 0 failed, 0 queued"), "\(listener.messages)")
+        usleep(700_000)
+        #expect(listener.lines.filter { $0 == "WATCHDOG=1" }.count >= 3, "pings at half of WATCHDOG_USEC")
+
+        DaemonHarness.put(try DaemonHarness.png(), d.root + "/inbox/one.png")
+        #expect(d.waitUntil(timeout: 10) { listener.lines.contains("STATUS=watching 1 folder; 1 done, 0 failed, 0 queued") },
+                "\(listener.messages)")
+
+        // A valid new configuration: a second pipeline. `pirec reload` returns once it is in force.
+        let second = ControlTests.config + """
+              - name: again
+                watch: ROOT/inbox2
+                output: ROOT/outbox2
+                failed: ROOT/failed2
+                chain:
+                  - plugin: upscaler
+                    with: { scale: 4 }
+
+            """
+        try TestPaths.write(second.replacingOccurrences(of: "ROOT", with: d.root), to: d.configPath)
+        let reload = try TestProcess.pirec("reload", "--control", d.root + "/run")
+        #expect(reload.status == 0, "\(reload.stderr)")
+        let afterReload = listener.lines
+        let reloading = afterReload.lastIndex(of: "RELOADING=1")
+        #expect(reloading != nil && afterReload[reloading!...].contains("READY=1"), "\(afterReload)")
+        #expect(afterReload.contains { $0.hasPrefix("STATUS=watching 2 folders") }, "in force when reload returned")
+        DaemonHarness.put(try DaemonHarness.png(), d.root + "/inbox2/two.png")
+        #expect(d.waitUntil(timeout: 10) { d.files("outbox2").contains("two.png") }, "\(d.log)")
+
+        // An invalid one: the errors come back with file:line:column, the old chain keeps working.
+        try TestPaths.write("pipelines:\n  - name: broken\n    chain: [ { plugin: upscaler, with: { scale: 99 } } ]\n",
+                            to: d.configPath)
+        let bad = try TestProcess.pirec("reload", "--control", d.root + "/run")
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("\(d.configPath):3:"), "\(bad.stderr)")
+        #expect(bad.stderr.contains("kept its running configuration"), "\(bad.stderr)")
+        #expect(d.log.contains("<3>configuration error; keeping the running one"))
+        DaemonHarness.put(try DaemonHarness.png(), d.root + "/inbox2/three.png")
+        #expect(d.waitUntil(timeout: 10) { d.files("outbox2").contains("three.png") }, "old configuration still in force")
+
+        #expect(d.stop() == 0)
+        #expect(listener.lines.contains("STOPPING=1"))
+    }
+
+    @Test func sigtermLetsTheRunningJobFinish() throws {
+        let plugin = TestPaths.temporaryFolder() + "/libpirec-slow.so"
+        try TestProcess.buildCPlugin(plugin, defines: ["TEST_SLOW_MS=1500"])
+        let d = try DaemonHarness(config: ControlTests.config.replacingOccurrences(
+            of: "upscaler\n        with: { scale: 2 }", with: plugin))
+        #expect(d.text("pirec.yaml").contains(plugin))
+        #expect(try d.startAndWait(), "\(d.log)")
+        DaemonHarness.put(try DaemonHarness.png(), d.root + "/inbox/slow.png")
+        DaemonHarness.put(try DaemonHarness.png(), d.root + "/inbox/waiting.png")
+        #expect(d.waitUntil(timeout: 5) { d.files("inbox/.processing").contains("slow.png.attempts") })
+        let start = Date()
+        #expect(d.stop() == 0)
+        #expect(Date().timeIntervalSince(start) > 0.5, "waited for the running job")
+        #expect(d.files("outbox").contains("slow.png"), "the running job finished: \(d.files("outbox"))\n\(d.log)")
+        #expect(d.files("inbox/.processing").contains("waiting.png"), "the queued one stays claimed for the next start")
+        #expect(try d.startAndWait(), "\(d.log)")
+        #expect(d.waitUntil(timeout: 10) { d.files("outbox").contains("waiting.png") }, "\(d.log)")
+        #expect(d.stop() == 0)
+    }
+}
