@@ -13,7 +13,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE := .build/release
 PLUGIN_HEADER := Sources/CPirecPlugin/include
 
-.PHONY: deps build test run bench install header-check clean
+.PHONY: deps build test run demo bench install install-files uninstall header-check system-test clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -39,8 +39,25 @@ header-check:
 test: deps header-check
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(MAKE) system-test
 
+# pirecd installed into a Debian 12 container booted with a real systemd (needs root).
+system-test:
+	bash Tests/system/systemd-test.sh
+
+# The main job: pirecd in the foreground on etc/pirec/local.yaml (folders under ./var/),
+# with the bundled examples dropped into its inboxes. Ctrl-C stops it cleanly.
 run: build
+	@mkdir -p var/inbox/photo var/inbox/sketch var/inbox/upscale var/run
+	cp examples/emoji/*.png var/inbox/photo/
+	cp examples/sketch/*.png examples/pair/*.png var/inbox/sketch/
+	cp examples/*.png var/inbox/upscale/
+	@echo "pirecd is starting; results appear in $(CURDIR)/var/outbox/{photo,sketch,upscale}"
+	@echo "(failures in var/failed, inputs kept in var/archive, job log var/log/jobs.jsonl); Ctrl-C stops it"
+	$(RELEASE)/pirecd --config etc/pirec/local.yaml --control var/run
+
+# The one-shot CLI on the same examples, into ./out/.
+demo: build
 	$(RELEASE)/pirec run --config etc/pirec/example.yaml --pipeline upscale2 examples -o out/upscale2
 	$(RELEASE)/pirec run --config etc/pirec/example.yaml --pipeline domains examples -o out/domains
 	$(RELEASE)/pirec run --config etc/pirec/example.yaml --pipeline photo examples/emoji -o out/photo
@@ -52,19 +69,39 @@ run: build
 bench: build
 	python3 bench/classical.py
 
-install: build
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+
+install: build install-files
+
+# The files alone (no build first): the systemd test stages the debug build this way.
+install-files:
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pirec/plugins $(DESTDIR)$(PREFIX)/share/doc/pirec \
-	  $(DESTDIR)$(PREFIX)/share/pirec/models/emoji
+	  $(DESTDIR)$(PREFIX)/share/pirec/models/emoji $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/pirec
 	install -m 644 models/emoji/*.safetensors models/emoji/MODEL_CARD.md $(DESTDIR)$(PREFIX)/share/pirec/models/emoji/
-	install -m 755 $(RELEASE)/pirec $(DESTDIR)$(PREFIX)/bin/pirec
+	install -m 755 $(RELEASE)/pirec $(RELEASE)/pirecd $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(RELEASE)/libpirec-*.so $(DESTDIR)$(PREFIX)/lib/pirec/plugins/
 	install -m 644 etc/pirec/README.md $(DESTDIR)$(PREFIX)/share/doc/pirec/config.md
-	install -d $(DESTDIR)$(SYSCONFDIR)/pirec
+	install -m 644 README.md $(DESTDIR)$(PREFIX)/share/doc/pirec/README.md
+	sed 's#/usr/local#$(PREFIX)#g; s#/etc/pirec#$(SYSCONFDIR)/pirec#g' systemd/pirecd.service > $(DESTDIR)$(UNITDIR)/pirecd.service
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/pirec/pirec.yaml ]; then \
 	  echo "keeping the existing $(DESTDIR)$(SYSCONFDIR)/pirec/pirec.yaml"; \
 	else \
-	  install -m 644 etc/pirec/pirec.yaml $(DESTDIR)$(SYSCONFDIR)/pirec/pirec.yaml; \
+	  sed 's#/usr/local#$(PREFIX)#g' etc/pirec/pirec.yaml > $(DESTDIR)$(SYSCONFDIR)/pirec/pirec.yaml; \
 	fi
+	sh systemd/install-system.sh $(DESTDIR)
+	@echo "installed; start with: systemctl enable --now pirecd"
+
+# Removes what `make install` put in place; keeps /var/lib/pirec (your files), the pirec
+# user, and /etc/pirec/pirec.yaml when you changed it.
+uninstall:
+	-@[ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ] && systemctl disable --now pirecd.service 2>/dev/null; true
+	rm -f $(DESTDIR)$(PREFIX)/bin/pirec $(DESTDIR)$(PREFIX)/bin/pirecd $(DESTDIR)$(UNITDIR)/pirecd.service
+	rm -rf $(DESTDIR)$(PREFIX)/lib/pirec $(DESTDIR)$(PREFIX)/share/pirec $(DESTDIR)$(PREFIX)/share/doc/pirec
+	@if sed 's#/usr/local#$(PREFIX)#g' etc/pirec/pirec.yaml | cmp -s - $(DESTDIR)$(SYSCONFDIR)/pirec/pirec.yaml; then \
+	  rm -f $(DESTDIR)$(SYSCONFDIR)/pirec/pirec.yaml; rmdir $(DESTDIR)$(SYSCONFDIR)/pirec 2>/dev/null; \
+	else echo "keeping $(DESTDIR)$(SYSCONFDIR)/pirec/pirec.yaml (changed, or not ours)"; fi
+	-@[ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ] && systemctl daemon-reload; true
+	@echo "left in place: /var/lib/pirec (inputs, outputs, logs) and the pirec user"
 
 clean:
-	rm -rf .build out
+	rm -rf .build out var

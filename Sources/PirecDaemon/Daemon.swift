@@ -123,6 +123,8 @@ public final class Daemon: @unchecked Sendable {
     var queue: JobQueue
     var threads: [Thread] = []
     let running = Atomic<Int>(0)
+    /// Normal jobs share it; a job rerun after a crash holds it alone.
+    let gate = Gate()
     let done = Atomic<Int>(0)
     let failed = Atomic<Int>(0)
     /// Files reported ready but not yet claimed (claimed when the queue has room), in order.
@@ -501,20 +503,51 @@ public final class Daemon: @unchecked Sendable {
     func execute(_ job: ClaimedJob, chains: [Int: ChainWorker], generation: Generation) {
         guard let inbox = generation.inboxes.first(where: { $0.index == job.pipeline }), let chain = chains[job.pipeline] else { return }
         let started = Date().timeIntervalSince1970
-        let claimedFolder = inbox.claimedFolder(job.relative)
         let inputs = job.files.mapValues { inbox.inputFolder(job.relative) + "/" + $0 }
         var record = JobRecord(pipeline: inbox.pipeline.name, inputs: inputs, archived: [:], outputs: [],
                                steps: generation.steps[job.pipeline] ?? [], timings: [], started: started,
                                finished: started, error: nil, attempt: 1)
+        record.inputIDs = job.files.mapValues { Daemon.identity(inbox.claimedFolder(job.relative) + "/" + $0) }
         let attempts = inbox.attempts(job)
         record.attempt = attempts + 1
+        // Killed after writing the outputs but before archiving the inputs: the sidecar (written
+        // last) names these very files, so the job is done; only the archiving is left.
+        if attempts > 0, Daemon.sidecarInputIDs(inbox.outputFolder(job.relative) + "/" + job.name + ".json") == record.inputIDs {
+            do {
+                record.archived = try inbox.finish(job)
+                record.outputs = [inbox.outputFolder(job.relative) + "/" + job.name + ".png"]
+                record.finished = Date().timeIntervalSince1970
+                done.add(1, ordering: .relaxed)
+                generation.jobLog?.append(record.logLine())
+                logger.info("job done before a restart; archived its inputs", metadata: ["file": "\(inputs.values.sorted().joined(separator: " + "))"])
+            } catch {
+                logger.error("cannot archive", metadata: ["file": "\(error.path)", "error": "\(error.reason)"])
+            }
+            return
+        }
         if attempts >= generation.configuration.maxAttempts {
             record.error = JobError(input: inputs.values.sorted().joined(separator: " + "),
                                     message: "crashed the daemon \(attempts) times (max_attempts \(generation.configuration.maxAttempts))")
             record.attempt = attempts
             return failJob(job, inbox: inbox, record: record, generation: generation)
         }
-        inbox.recordAttempt(job, count: attempts + 1)
+        // A job that was running when the daemon died runs alone: if the daemon dies again,
+        // the blame is certain, and the jobs that happened to run beside it go free.
+        if attempts > 0 {
+            logger.notice("rerunning a job alone after a crash", metadata: ["file": "\(inputs.values.sorted().joined(separator: " + "))",
+                                                                           "attempt": "\(attempts + 1)"])
+            gate.exclusive { self.run(job, inbox: inbox, chain: chain, generation: generation, record: record, count: attempts + 1) }
+        } else {
+            gate.shared { self.run(job, inbox: inbox, chain: chain, generation: generation, record: record, count: attempts + 1) }
+        }
+    }
+
+    func run(_ job: ClaimedJob, inbox: Inbox, chain: ChainWorker, generation: Generation, record: JobRecord, count: Int) {
+        var record = record
+        let started = record.started
+        let claimedFolder = inbox.claimedFolder(job.relative)
+        let inputs = record.inputs
+        inbox.recordAttempt(job, count: count)
         let runner = PipelineRunner(pipeline: inbox.pipeline, codec: generation.configuration.pngCodec)
         let runJob = Job(name: job.name, inputs: job.files.mapValues { claimedFolder + "/" + $0 })
         do {
@@ -540,6 +573,19 @@ public final class Daemon: @unchecked Sendable {
             record.error = JobError(input: inputs.values.sorted().joined(separator: " + "), message: "\(error)")
             failJob(job, inbox: inbox, record: record, generation: generation)
         }
+    }
+
+    /// "device:inode:mtime" of a file: the same across renames on one filesystem.
+    static func identity(_ path: String) -> String {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return "" }
+        return "\(info.st_dev):\(info.st_ino):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+    }
+
+    static func sidecarInputIDs(_ path: String) -> [String: String]? {
+        guard let bytes = try? FileIO.readAll(path: path, maxBytes: 1 << 20),
+              let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { return nil }
+        return object["input_ids"] as? [String: String]
     }
 
     func failJob(_ job: ClaimedJob, inbox: Inbox, record: JobRecord, generation: Generation) {
@@ -627,4 +673,35 @@ public final class Daemon: @unchecked Sendable {
 final class Chains: @unchecked Sendable {
     let value: [Int: ChainWorker]
     init(_ value: [Int: ChainWorker]) { self.value = value }
+}
+
+/// A readers-writer lock that lets a waiting writer in first (no starvation by a stream of
+/// readers).
+final class Gate: @unchecked Sendable {
+    private let lock = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
+
+    init() {
+        var attributes = pthread_rwlockattr_t()
+        pthread_rwlockattr_init(&attributes)
+        pthread_rwlockattr_setkind_np(&attributes, Int32(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
+        pthread_rwlock_init(lock, &attributes)
+        pthread_rwlockattr_destroy(&attributes)
+    }
+
+    deinit {
+        pthread_rwlock_destroy(lock)
+        lock.deallocate()
+    }
+
+    func shared(_ body: () -> Void) {
+        pthread_rwlock_rdlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
+        body()
+    }
+
+    func exclusive(_ body: () -> Void) {
+        pthread_rwlock_wrlock(lock)
+        defer { pthread_rwlock_unlock(lock) }
+        body()
+    }
 }

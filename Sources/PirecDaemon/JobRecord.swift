@@ -23,6 +23,9 @@ public struct JobRecord {
     public var finished: Double
     public var error: JobError?
     public var attempt: Int
+    /// Slot to "device:inode:mtime" of the claimed input: the sidecar names exactly which
+    /// files it is the result of, so a restart can tell a finished job from an unfinished one.
+    public var inputIDs: [String: String] = [:]
 
     static func json(_ s: String) -> String { YAMLNode.jsonString(s) }
 
@@ -62,6 +65,7 @@ public struct JobRecord {
         {
           "pipeline": \(JobRecord.json(pipeline)),
           "inputs": \(JobRecord.object(inputs)),
+          "input_ids": \(JobRecord.object(inputIDs)),
           "outputs": [\(outputs.map(JobRecord.json).joined(separator: ", "))],
           "chain": [
         \(chain.joined(separator: ",\n"))
