@@ -128,9 +128,28 @@ public enum FileIO {
         return (folder.isEmpty ? "/" : folder, String(path[path.index(after: slash)...]))
     }
 
-    /// `path` made absolute against `base` when relative.
+    /// `path` made absolute against `base` when relative (and `base` against the working
+    /// folder), without "." and ".." parts, so logs and sidecars show plain paths.
     public static func resolve(_ path: String, against base: String) -> String {
-        path.hasPrefix("/") ? path : (base == "." ? path : base + "/" + path)
+        if path.hasPrefix("/") { return normalized(path) }
+        var root = base
+        if !root.hasPrefix("/") {
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            guard getcwd(&buffer, buffer.count) != nil else { return base == "." ? path : base + "/" + path }
+            root = String(cBuffer: buffer) + (base == "." ? "" : "/" + base)
+        }
+        return normalized(root + "/" + path)
+    }
+
+    /// An absolute path with "." and ".." taken out lexically.
+    static func normalized(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/") {
+            if part == "." { continue }
+            if part == ".." { _ = parts.popLast(); continue }
+            parts.append(part)
+        }
+        return "/" + parts.joined(separator: "/")
     }
 
     public static func syncFolder(_ folder: String) {

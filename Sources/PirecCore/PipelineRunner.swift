@@ -130,7 +130,10 @@ public struct PipelineRunner: Sendable {
         }
         var targets: [(String, Image)] = [("\(outputFolder)/\(job.name).png", result)]
         if pipeline.keepIntermediates {
+            // Not the output again under another slot's name (the generator's `stage1` when
+            // no refiner follows), nor the input (`image` still holding `source`).
             for slot in frame.slots.keys.sorted() where slot != pipeline.outputSlot && job.inputs[slot] == nil
+                && frame[slot] !== result
                 && !(slot == "image" && job.inputs["source"] != nil && frame[slot] === frame["source"]) {
                 targets.append(("\(outputFolder)/\(job.name).\(slot).png", frame[slot]!))
             }

@@ -336,7 +336,10 @@ public final class Daemon: @unchecked Sendable {
             let path = folder + "/" + name
             if FileIO.kind(path) == S_IFDIR {
                 collectClaimed(inbox, relative: relative.isEmpty ? name : relative + "/" + name, into: &jobs)
-            } else if !name.hasSuffix(".attempts") && !Inbox.isIgnored(name) {
+            } else if name.hasSuffix(".attempts") {
+                // A marker whose file is gone: the daemon died between archiving and cleaning up.
+                if !FileIO.lexists(String(path.dropLast(".attempts".count))) { unlink(path) }
+            } else if !Inbox.isIgnored(name) {
                 singles.append(name)
             } else if name.hasPrefix(".") && name.hasSuffix(".tmp") {
                 unlink(path)

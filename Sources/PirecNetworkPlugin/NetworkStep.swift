@@ -65,5 +65,8 @@ public final class NetworkStep: PluginState {
             }
         }
         try frame.set("image", image)
+        // The generator's picture stays in `stage1` when the refiner replaces `image`, so
+        // `keep_intermediates` shows both stages (NAME.stage1.png).
+        if rgbSlot == "color" { try frame.set("stage1", image) }
     }
 }

@@ -74,7 +74,8 @@ import Testing
         let result = try TestProcess.pirec("run", "--config", config, "--pipeline", "pirec", "--plugin-dir", TestPaths.build,
                                            TestPaths.repository + "/examples/coffee_97x61.png", "-o", out)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(files(in: out) == ["coffee_97x61.color.png", "coffee_97x61.edge.png", "coffee_97x61.png"])
+        #expect(files(in: out) == [
+            "coffee_97x61.color.png", "coffee_97x61.edge.png", "coffee_97x61.png", "coffee_97x61.stage1.png"])
         let image = try PNGCodec().read(path: out + "/coffee_97x61.png")
         #expect(image.width == 97 && image.height == 61 && image.channels == 3)
 
@@ -129,8 +130,8 @@ import Testing
             """, to: config)
         let check = try TestProcess.pirec("check", "--config", config, "--plugin-dir", TestPaths.build)
         #expect(check.status == 1)
-        #expect(check.stderr.contains("\(config):4:17: pipelines[0].chain[0].plugin: \(folder)/./libpirec-junk.so: not a loadable"))
-        #expect(check.stderr.contains("\(config):5:17: pipelines[0].chain[1].plugin: \(folder)/./libpirec-old.so: plugin invert: built for plugin ABI 2.0"))
+        #expect(check.stderr.contains("\(config):4:17: pipelines[0].chain[0].plugin: \(folder)/libpirec-junk.so: not a loadable"))
+        #expect(check.stderr.contains("\(config):5:17: pipelines[0].chain[1].plugin: \(folder)/libpirec-old.so: plugin invert: built for plugin ABI 2.0"))
         #expect(check.stderr.contains("\(config):6:17: pipelines[0].chain[2].plugin: no plugin \"nothing-here\""))
     }
 

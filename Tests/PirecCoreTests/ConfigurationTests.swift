@@ -33,7 +33,7 @@ import Testing
         #expect(p.watch == "/etc/pirec/in" && p.output == "/out" && p.failed == "/etc/pirec/failed")
         #expect(p.inputs == .pair(edgeSuffix: "-sketch", colorSuffix: "-flat"))
         #expect(p.keepIntermediates)
-        #expect(p.chain.map(\.plugin) == ["upscaler", "/etc/pirec/./my.so"])
+        #expect(p.chain.map(\.plugin) == ["upscaler", "/etc/pirec/my.so"])
         #expect(p.chain[0].parameters.jsonText == #"{"scale":4,"filter":"bicubic"}"#)
         #expect(p.chain[1].parameters.jsonText == "{}")
         #expect(p.chain[0].mark == SourceMark(file: "/etc/pirec/pirec.yaml", line: 14, column: 9))

@@ -7,7 +7,7 @@ import PirecPluginKit
 let generatorSpec = PluginSpec(
     id: "generator", version: "1.0.0",
     summary: "PI-REC generator: edge map + flat colour domain in, a picture out",
-    reads: ["edge", "color"], writes: ["image"], parameters: NetworkStep.parameters)
+    reads: ["edge", "color"], writes: ["image", "stage1"], parameters: NetworkStep.parameters)
 
 private let descriptor = generatorSpec.makeDescriptor(
     create: { json, host, state, err, errlen in
