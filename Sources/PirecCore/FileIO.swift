@@ -52,7 +52,10 @@ public enum FileIO {
 
     /// Writes `bytes` to `path` so that `path` holds either its old content or all of the new:
     /// a temp file `.NAME.XXXXXX.tmp` in the same folder, fsync, rename over, fsync the folder.
-    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(FileError) {
+    /// `durable: false` skips both fsyncs: still whole or absent if the process dies (the
+    /// kernel keeps what was written), but not promised across a power cut.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644,
+                                       durable: Bool = true) throws(FileError) {
         let (folder, name) = split(path)
         var template = Array("\(folder)/.\(name).XXXXXX.tmp".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 4) }
@@ -74,7 +77,7 @@ public enum FileIO {
             }
             done += n
         }
-        if fchmod(fd, mode) != 0 || fsync(fd) != 0 {
+        if fchmod(fd, mode) != 0 || (durable && fsync(fd) != 0) {
             let reason = describe(errno)
             close(fd)
             throw FileError(path: path, reason: "cannot flush to disk: " + reason)
@@ -82,7 +85,7 @@ public enum FileIO {
         close(fd)
         guard rename(tempPath, path) == 0 else { throw FileError(path: path, reason: "cannot rename into place: " + describe(errno)) }
         ok = true
-        syncFolder(folder)
+        if durable { syncFolder(folder) }
     }
 
     /// Creates a folder and its parents (mode 0755); fine if it exists.

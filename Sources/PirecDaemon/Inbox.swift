@@ -51,10 +51,8 @@ public struct Inbox: Sendable {
     public func claim(_ name: String, relative: String) throws(FileError) -> Bool {
         let folder = claimedFolder(relative)
         try FileIO.makeFolders(folder)
-        if rename(inputFolder(relative) + "/" + name, folder + "/" + name) == 0 {
-            FileIO.syncFolder(folder)
-            return true
-        }
+        // No fsync: a claim lost to a power cut only puts the file back in the inbox.
+        if rename(inputFolder(relative) + "/" + name, folder + "/" + name) == 0 { return true }
         if errno == ENOENT { return false }
         throw FileError(path: inputFolder(relative) + "/" + name, reason: "cannot claim: " + FileIO.describe(errno))
     }
@@ -69,10 +67,11 @@ public struct Inbox: Sendable {
         return Int(String(decoding: bytes, as: UTF8.self).trimmingWhitespace()) ?? 0
     }
 
-    /// Records one more start, durably, before the job runs: if the job kills the daemon the
-    /// count survives it.
+    /// Records one more start before the job runs, so the count survives the job killing the
+    /// daemon. Not fsynced: the kernel's cache outlives the process; a power cut costing one
+    /// count only allows one more attempt.
     public func recordAttempt(_ job: ClaimedJob, count: Int) {
-        try? FileIO.writeAtomically(Array("\(count)\n".utf8), to: markerPath(job))
+        try? FileIO.writeAtomically(Array("\(count)\n".utf8), to: markerPath(job), durable: false)
     }
 
     // MARK: finishing
@@ -89,14 +88,14 @@ public struct Inbox: Sendable {
                 guard rename(from, target) == 0 else {
                     throw FileError(path: from, reason: "cannot move to the archive: " + FileIO.describe(errno))
                 }
-                FileIO.syncFolder(folder)
                 archived[slot] = target
             } else {
                 unlink(from)
             }
         }
+        // No fsyncs here: the outputs are already durable, and a move lost to a power cut
+        // leaves the input claimed, to be recognised as done by its sidecar at the next start.
         unlink(markerPath(job))
-        FileIO.syncFolder(claimedFolder(job.relative))
         return archived
     }
 
