@@ -9,8 +9,11 @@
 //      outermost pixel ring is never an edge.
 //   4. Hysteresis: keep 8-connected runs of maxima (all at or above `low`) that hold one at
 //      or above `high`.
+// Steps 1-3 run as one C pass (CPirecKernels: pirec_canny_classes) that streams rows
+// through small rings of float64 rows, so no whole float64 plane is ever written.
 import CPirecKernels
 import Glibc
+import PirecPluginKit
 
 public struct Canny {
     public var sigma: Double
@@ -23,28 +26,25 @@ public struct Canny {
         self.high = high
     }
 
-    /// Edges of `gray` into `edges` (w * h bytes: 1 on edges, 0 elsewhere); `gray` and
-    /// `scratch` (of one size) are overwritten. Returns false when cancelled.
-    public func detect(_ gray: Plane, into edges: UnsafeMutablePointer<UInt8>, scratch: Plane,
-                       stack: inout [Int32], isCancelled: () -> Bool) -> Bool {
-        var smoothed = gray
-        if sigma > 0 {
-            smooth(gray, into: scratch)
-            smoothed = scratch
-        }
-        if isCancelled() { return false }
+    /// Edges of `image` (1 or 3 channels) into `edges` (w * h bytes: 1 on edges, 0 elsewhere).
+    /// Returns false when cancelled.
+    public func detect(_ image: ImageView, into edges: UnsafeMutablePointer<UInt8>, stack: inout [Int32],
+                       isCancelled: () -> Bool) -> Bool {
+        let w = image.width, h = image.height
+        let k = sigma > 0 ? kernel() : []
+        let weights = sigma > 0 ? columnWeights(k, height: h) : []
         // skimage passes the low threshold as a C float: compare with that rounding.
         let threshold = max(Sample(Float(low)), 1e-14)
-        guard pirec_canny_maxima(smoothed.samples, gray.width, gray.height, threshold, high, edges) == 0 else {
-            fatalError("out of memory for Canny's gradient rows (\(gray.width) wide)")
+        let status = k.withUnsafeBufferPointer { kp in
+            pirec_canny_classes(image.samples, image.channels, image.rowStride, w, h, sigma > 0 ? kp.baseAddress : nil,
+                                max(k.count - 1, 0), weights, threshold, high, edges)
         }
+        guard status == 0 else { fatalError("out of memory for Canny's rows (\(w) wide)") }
         if isCancelled() { return false }
-        if stack.count < gray.count { stack = [Int32](repeating: 0, count: gray.count) }
-        stack.withUnsafeMutableBufferPointer { pirec_canny_hysteresis(edges, gray.width, gray.height, $0.baseAddress!) }
+        if stack.count < w * h { stack = [Int32](repeating: 0, count: w * h) }
+        stack.withUnsafeMutableBufferPointer { pirec_canny_hysteresis(edges, w, h, $0.baseAddress!) }
         return true
     }
-
-    // MARK: 1. smoothing
 
     /// The Gaussian weights of scipy's `_gaussian_kernel1d`, centre first: w[0] ... w[radius].
     func kernel() -> [Sample] {
@@ -53,19 +53,6 @@ public struct Canny {
         let phi = (-radius...radius).map { exp(scale * Sample($0 * $0)) }
         let total = phi.reduce(0, +)
         return phi[radius...].map { $0 / total }
-    }
-
-    /// Gaussian smoothing of `plane` into `smoothed`, as scipy's gaussian_filter (columns,
-    /// then rows; zeros outside; each output the centre tap plus symmetric pairs, outermost
-    /// first), then divided by the same filter applied to ones plus epsilon, as skimage does.
-    /// Keeping scipy's order of operations keeps its exact ties, and flat art is full of them.
-    func smooth(_ plane: Plane, into smoothed: Plane) {
-        let k = kernel()
-        let weights = columnWeights(k, height: plane.height)
-        guard pirec_gaussian_blur(plane.samples, smoothed.samples, plane.width, plane.height, k, k.count - 1,
-                                  weights) == 0 else {
-            fatalError("out of memory for Gaussian rows (\(plane.width) wide)")
-        }
     }
 
     /// The column pass applied to an image of ones, per row.

@@ -38,23 +38,23 @@ final class EdgeExtractor: PluginState {
         case .canny: input = try frame.require("source")
         case .normalize: input = try frame.require("edge")
         }
-        let planes = workspace.planes(2, width: input.width, height: input.height)
-        let gray = planes[0], mask = workspace.mask(width: input.width, height: input.height)
-        gray.fill(gray: input)
+        let w = input.width, h = input.height
+        let mask = workspace.mask(width: w, height: h)
         switch method {
         case let .canny(canny):
-            guard canny.detect(gray, into: mask, scratch: planes[1], stack: &workspace.stack,
-                               isCancelled: { frame.isCancelled }) else {
+            guard canny.detect(input, into: mask, stack: &workspace.stack, isCancelled: { frame.isCancelled }) else {
                 throw PluginFailure.cancelled
             }
         case let .normalize(normalizer):
+            let gray = workspace.planes(1, width: w, height: h)[0]
+            gray.fill(gray: input)
             normalizer.normalize(gray)
             for i in 0..<gray.count { mask[i] = gray.samples[i] > 0.5 ? 1 : 0 }
         }
-        if thin { EdgeCleanup.thin(mask, width: gray.width, height: gray.height) }
-        EdgeCleanup.dropShortPieces(mask, width: gray.width, height: gray.height, minimum: minLength)
-        let output = try frame.newImage(width: gray.width, height: gray.height, channels: 1)
-        for y in 0..<gray.height { pirec_mask_to_float(mask + y * gray.width, gray.width, output.row(y)) }
+        if thin { EdgeCleanup.thin(mask, width: w, height: h) }
+        EdgeCleanup.dropShortPieces(mask, width: w, height: h, minimum: minLength)
+        let output = try frame.newImage(width: w, height: h, channels: 1)
+        for y in 0..<h { pirec_mask_to_float(mask + y * w, w, output.row(y)) }
         try frame.set("edge", output)
     }
 }

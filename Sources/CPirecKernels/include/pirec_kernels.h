@@ -15,20 +15,19 @@
  * src must be readable from -radius to count + radius - 1. */
 void pirec_symmetric_row(const double *src, double *dst, size_t count, const double *k, size_t radius);
 
-/* skimage's Gaussian smoothing of a `w` x `h` plane into `dst`: along columns then rows as
- * scipy's correlate1d with a symmetric kernel (each output the centre tap plus the pairs
- * t = radius..1, in that order, zeros outside the image), then divided by the same filter
- * applied to ones plus epsilon; weights[y] is the column pass of ones at row y. One pass,
- * row by row. Returns -1 when out of memory, else 0. */
-int pirec_gaussian_blur(const double *src, double *dst, size_t w, size_t h, const double *k, size_t radius,
-                        const double *weights);
-
-/* Canny's gradient and non-maximum suppression in one pass over `smoothed` (w x h):
- * Sobel as scipy.ndimage.sobel (mirrored borders), magnitude sqrt(dy * dy + dx * dx),
- * bilinear interpolation along the gradient as skimage. classes[i]: 0 not a maximum (or
- * magnitude below `low`, or on the outer ring), 1 a maximum at or above `low`, 2 one at or
- * above `high` too. Returns -1 when out of memory, else 0. */
-int pirec_canny_maxima(const double *smoothed, size_t w, size_t h, double low, double high, uint8_t *classes);
+/* Canny's steps 1-3 in one pass over `image` (w x h, `channels` 1 or 3 interleaved floats,
+ * rows `stride` floats apart), row by row, holding only a few float64 rows at a time:
+ *   luminance as pirec_luminance;
+ *   skimage's Gaussian smoothing (skipped when `k` is NULL): along columns then rows as
+ *   scipy's correlate1d with the symmetric kernel k[0..radius] (each output the centre tap
+ *   plus the pairs t = radius..1, in that order, zeros outside the image), divided by the
+ *   same filter applied to ones plus epsilon (weights[y]: the column pass of ones at row y);
+ *   Sobel as scipy.ndimage.sobel (mirrored borders), magnitude sqrt(dy * dy + dx * dx), and
+ *   non-maximum suppression interpolating along the gradient as skimage.
+ * classes[i]: 0 not a maximum (or below `low`, or on the outer ring), 1 a maximum at or
+ * above `low`, 2 one at or above `high` too. Returns -1 when out of memory, else 0. */
+int pirec_canny_classes(const float *image, size_t channels, size_t stride, size_t w, size_t h, const double *k,
+                        size_t radius, const double *weights, double low, double high, uint8_t *classes);
 
 /* Canny's hysteresis: classes[i] becomes 1 where it is in an 8-connected run of nonzero
  * classes holding a 2, else 0. `stack` holds w * h entries. */
