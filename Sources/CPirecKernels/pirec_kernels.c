@@ -43,8 +43,7 @@ PIREC_INLINE double exact_level(float v) {
     return level * (1.0f / 255.0f) == v ? (double)level * (1.0 / 255.0) : (double)v;
 }
 
-PIREC_CLONES
-void pirec_luminance(const float *src, size_t channels, double *dst, size_t count) {
+PIREC_INLINE void luminance_row(const float *src, size_t channels, double *dst, size_t count) {
     if (channels == 1) {
         for (size_t x = 0; x < count; x++) dst[x] = exact_level(src[x]);
         return;
@@ -55,6 +54,11 @@ void pirec_luminance(const float *src, size_t channels, double *dst, size_t coun
         sum = sum + exact_level(src[3 * x + 2]) * 0.0721;
         dst[x] = sum;
     }
+}
+
+PIREC_CLONES
+void pirec_luminance(const float *src, size_t channels, double *dst, size_t count) {
+    luminance_row(src, channels, dst, count);
 }
 
 typedef float v16f __attribute__((vector_size(64), aligned(4)));
@@ -200,19 +204,6 @@ typedef struct canny_pass {
     size_t grayNext, smoothNext;
     const double **above, **below;
 } canny_pass;
-
-PIREC_INLINE void luminance_row(const float *src, size_t channels, double *dst, size_t count) {
-    if (channels == 1) {
-        for (size_t x = 0; x < count; x++) dst[x] = exact_level(src[x]);
-        return;
-    }
-    for (size_t x = 0; x < count; x++) {
-        double sum = exact_level(src[3 * x]) * 0.2125;
-        sum = sum + exact_level(src[3 * x + 1]) * 0.7154;
-        sum = sum + exact_level(src[3 * x + 2]) * 0.0721;
-        dst[x] = sum;
-    }
-}
 
 PIREC_INLINE const double *gray_row(canny_pass *p, size_t y) {
     const size_t slots = 2 * p->radius + 1;
