@@ -38,6 +38,7 @@ def main():
     save_safetensors(state["generator"], args.output, {
         "dataset": DATASET, "phase": state["phase"], "steps": str(state["step"]),
         "minutes": f"{state['seconds'] / 60:.1f}", "git_commit": commit,
+        **({"output": "residual"} if state.get("residual") else {}),
     }, dtype=args.dtype, width=state["width"], blocks=state["blocks"], trained_size=args.trained_size)
     print(f"{args.output}: {state['phase']}, width {state['width']}, {state['blocks']} blocks, "
           f"step {state['step']}, {os.path.getsize(args.output) / 1e6:.1f} MB")

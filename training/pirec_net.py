@@ -17,8 +17,11 @@ names that pirec's inference engine reads from a .safetensors file:
 
 each with `.weight` and `.bias`, for i in 0..B-1. Every InstanceNorm2d has
 affine=False, track_running_stats=False and eps=1e-5 (so it holds no tensors),
-and the output is (tanh(x) + 1) / 2, in [0, 1]. Input: 4 channels, the colour
-domain (RGB in [0, 1]) and the edge map (0/1). The network is fully
+and the output is u = (tanh(x) + 1) / 2, in [0, 1]. With `residual=True` (safetensors
+metadata output="residual") the network predicts a correction to its RGB input instead:
+clamp(rgb + (u * 2 - 1), 0, 1), i.e. the input plus tanh(x); with the last layer at zero
+it passes its input through. Input: 4 channels, the colour domain (RGB in [0, 1]) and the
+edge map (0/1). The network is fully
 convolutional; H and W should be multiples of 4 for the output to match the input
 size (the encoder halves twice, the decoder doubles twice).
 
@@ -57,9 +60,10 @@ class ResnetBlock(nn.Module):
 class Generator(nn.Module):
     """PI-REC generator of width W (default 64) with B residual blocks (default 8)."""
 
-    def __init__(self, width=64, blocks=8, in_channels=INPUT_CHANNELS):
+    def __init__(self, width=64, blocks=8, in_channels=INPUT_CHANNELS, residual=False):
         super().__init__()
         w = width
+        self.residual = residual
         self.width = width
         self.blocks = blocks
         self.in_channels = in_channels
@@ -90,8 +94,19 @@ class Generator(nn.Module):
         )
 
     def forward(self, x):
-        x = self.decoder(self.middle(self.encoder(x)))
-        return (torch.tanh(x) + 1) / 2
+        u = (torch.tanh(self.decoder(self.middle(self.encoder(x)))) + 1) / 2
+        if self.residual:
+            # The engine computes exactly this (GeneratorModel.run).
+            return torch.clamp(x[:, :3] + (u * 2 - 1), 0, 1)
+        return u
+
+    def start_residual(self):
+        """Turns a trained direct generator into a residual one that starts as the identity
+        on its RGB input: the last layer's weights and bias are zeroed."""
+        self.residual = True
+        with torch.no_grad():
+            self.decoder[9].weight.zero_()
+            self.decoder[9].bias.zero_()
 
 
 def expected_shapes(width, blocks, in_channels=INPUT_CHANNELS):
@@ -156,10 +171,12 @@ def save_safetensors(model_or_state, path, metadata=None, dtype=torch.float32,
     """
     if isinstance(dtype, str):
         dtype = DTYPES[dtype]
+    residual = False
     if isinstance(model_or_state, nn.Module):
         state = model_or_state.state_dict()
         width = getattr(model_or_state, "width", width)
         blocks = getattr(model_or_state, "blocks", blocks)
+        residual = getattr(model_or_state, "residual", False)
     else:
         state = model_or_state
     if width is None or blocks is None:
@@ -175,6 +192,8 @@ def save_safetensors(model_or_state, path, metadata=None, dtype=torch.float32,
         "phase": "",
         "steps": "",
     }
+    if residual:
+        meta["output"] = "residual"
     for k, v in (metadata or {}).items():
         meta[k] = str(v)
     write_safetensors(tensors, path, meta)

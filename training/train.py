@@ -122,6 +122,9 @@ def main():
                          "to continue from shipped models when the checkpoints are gone")
     ap.add_argument("--generator", help="refinement: the trained generator's checkpoint")
     ap.add_argument("--resume", action="store_true", help="continue the run folder's last.pt")
+    ap.add_argument("--residual", action="store_true",
+                    help="predict a correction to the RGB input (output = input + tanh); started from a "
+                         "direct generator (--init), its last layer is zeroed so training starts at the input")
     ap.add_argument("--l1", type=float, default=1.0)
     ap.add_argument("--adv", type=float, default=0.01)
     ap.add_argument("--fm", type=float, default=0.1)
@@ -142,7 +145,7 @@ def main():
     os.makedirs(args.run, exist_ok=True)
     last = os.path.join(args.run, "last.pt")
 
-    net = Generator(args.width, args.blocks).to(device)
+    net = Generator(args.width, args.blocks, residual=args.residual).to(device)
     disc = Discriminator().to(device)
     opt_g = torch.optim.Adam(net.parameters(), lr=args.lr, betas=(0.0, 0.9))
     opt_d = torch.optim.Adam(disc.parameters(), lr=args.lr * 0.1, betas=(0.0, 0.9))
@@ -154,12 +157,18 @@ def main():
         opt_g.load_state_dict(state["opt_g"])
         opt_d.load_state_dict(state["opt_d"])
         step, trained_seconds = state["step"], state["seconds"]
+        net.residual = state.get("residual", False)
         rng = np.random.default_rng(args.seed + step)
         print(f"resumed {last} at step {step} ({trained_seconds / 60:.1f} min)")
     elif args.init:
         state = torch.load(args.init, map_location=device)
         net.load_state_dict(state["generator"])
         disc.load_state_dict(state["discriminator"])
+        # A residual network starts as the identity: from a direct generator, and for the
+        # refinement phase always (so the refiner starts by keeping the generator's picture).
+        if args.residual and (not state.get("residual", False) or args.phase == "refinement"):
+            net.start_residual()
+            print("residual output: last layer zeroed, so training starts from the input itself")
         print(f"initialised from {args.init} ({state['phase']}, step {state['step']})")
     if args.init_safetensors and not (args.resume and os.path.exists(last)):
         from safetensors.torch import load_file
@@ -170,7 +179,7 @@ def main():
         if not args.generator:
             sys.exit("refinement needs --generator CHECKPOINT (the trained generating phase)")
         gstate = torch.load(args.generator, map_location=device)
-        frozen = Generator(gstate["width"], gstate["blocks"]).to(device).eval()
+        frozen = Generator(gstate["width"], gstate["blocks"], residual=gstate.get("residual", False)).to(device).eval()
         frozen.load_state_dict(gstate["generator"])
         for p in frozen.parameters():
             p.requires_grad_(False)
@@ -180,7 +189,7 @@ def main():
     def save():
         state = {"generator": net.state_dict(), "discriminator": disc.state_dict(),
                  "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "step": step,
-                 "seconds": trained_seconds, "phase": args.phase, "width": args.width,
+                 "seconds": trained_seconds, "phase": args.phase, "width": args.width, "residual": net.residual,
                  "blocks": args.blocks, "args": vars(args)}
         torch.save(state, last + ".tmp")
         os.replace(last + ".tmp", last)

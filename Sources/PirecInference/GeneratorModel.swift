@@ -10,6 +10,9 @@ public final class GeneratorModel: @unchecked Sendable {
     public let inputChannels: Int
     public let metadata: [String: String]
     public let executor: Executor
+    /// metadata output="residual": the network predicts a correction to its RGB input,
+    /// out = clamp(rgb + (u * 2 - 1), 0, 1) with u = (tanh(x) + 1) / 2 (training/pirec_net.py).
+    public let residual: Bool
 
     public static let architecture = "pirec-generator"
 
@@ -33,6 +36,11 @@ public final class GeneratorModel: @unchecked Sendable {
         blocks = try number("blocks")
         inputChannels = try number("input_channels")
         guard inputChannels == 4 else { throw fail("input_channels is \(inputChannels); PI-REC networks take 4") }
+        switch file.metadata["output"] {
+        case nil, "unit": residual = false
+        case "residual": residual = true
+        case let other?: throw fail("metadata \"output\" is \"\(other)\", expected \"unit\" or \"residual\"")
+        }
         let graph = Graph.generator(width: width, blocks: blocks, inputChannels: inputChannels)
         var weights: [String: [Float]] = [:]
         for (name, shape) in graph.parameters {
@@ -72,7 +80,15 @@ public final class GeneratorModel: @unchecked Sendable {
                 }
             }
         }
-        guard let y = executor.run(x, threads: threads, threading: threading, isCancelled: isCancelled) else { return nil }
+        guard var y = executor.run(x, threads: threads, threading: threading, isCancelled: isCancelled) else { return nil }
+        if residual {
+            let count = ph * pw
+            x.data.withUnsafeBufferPointer { input in
+                y.data.withUnsafeMutableBufferPointer { out in
+                    for i in 0..<(3 * count) { out[i] = min(max(input[i] + (out[i] * 2 - 1), 0), 1) }
+                }
+            }
+        }
         if ph == h && pw == w { return y }
         return Tensor(channels: y.channels, height: h, width: w) { out in
             for c in 0..<y.channels {

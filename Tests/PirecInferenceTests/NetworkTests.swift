@@ -118,4 +118,47 @@ import Testing
         try NetworkTests.write(folder + "/extra.safetensors", metadata: source.metadata, tensors: try tensors(extra: true))
         expectRefusal(folder + "/extra.safetensors", "unexpected tensor decoder.10.weight with shape [1]")
     }
+    // MARK: residual output
+
+    /// small.safetensors rewritten with `output: residual` (and, when asked, its last layer zeroed).
+    static func residualSmall(_ folder: String, zeroLast: Bool = false, output: String = "residual") throws -> String {
+        let source = try SafeTensorsFile(path: TestPaths.fixture("network/small.safetensors"))
+        var tensors: [(String, String, [Int], [UInt8])] = []
+        for key in source.entries.keys.sorted() {
+            var values = try source.floats(key)
+            if zeroLast && key.hasPrefix("decoder.9.") { values = [Float](repeating: 0, count: values.count) }
+            tensors.append((key, "F32", source.entries[key]!.shape, values.withUnsafeBytes { Array($0) }))
+        }
+        var metadata = source.metadata
+        metadata["output"] = output
+        let path = folder + "/residual-\(zeroLast)-\(output).safetensors"
+        try NetworkTests.write(path, metadata: metadata, tensors: tensors)
+        return path
+    }
+
+    @Test(arguments: ["random32", "random36x44", "real128"])
+    func residualOutputIsTheInputPlusTheCorrection(input: String) throws {
+        // clamp(rgb + (u * 2 - 1), 0, 1), with u PyTorch's output of the same weights.
+        let model = try GeneratorModel(path: try NetworkTests.residualSmall(TestPaths.temporaryFolder()))
+        #expect(model.residual)
+        let x = try cases.tensor("small.\(input).input"), u = try cases.tensor("small.\(input).output")
+        let output = try #require(model.run(x))
+        var expected = u
+        for i in 0..<u.data.count { expected.data[i] = min(max(x.data[i] + (u.data[i] * 2 - 1), 0), 1) }
+        let difference = maxDifference(output, expected)
+        #expect(difference <= 2e-4, "\(input): max |ours - expected| = \(difference)")
+    }
+
+    @Test func aResidualNetworkWithAZeroLastLayerPassesItsInputThrough() throws {
+        let model = try GeneratorModel(path: try NetworkTests.residualSmall(TestPaths.temporaryFolder(), zeroLast: true))
+        let x = try cases.tensor("small.random36x44.input")
+        let output = try #require(model.run(x))
+        let rgb = Array(x.data[0..<(3 * x.height * x.width)]).map { min(max($0, 0), 1) }
+        #expect(output.data == rgb)
+    }
+
+    @Test func refusesAnUnknownOutputKind() throws {
+        let path = try NetworkTests.residualSmall(TestPaths.temporaryFolder(), output: "sigmoid")
+        expectRefusal(path, "metadata \"output\" is \"sigmoid\", expected \"unit\" or \"residual\"")
+    }
 }
