@@ -127,8 +127,10 @@ public final class Daemon: @unchecked Sendable {
     let gate = Gate()
     let done = Atomic<Int>(0)
     let failed = Atomic<Int>(0)
-    /// Files reported ready but not yet claimed (claimed when the queue has room), in order.
+    /// Files reported ready but not yet claimed (claimed when the queue has room), in order:
+    /// `backlog[backlogHead...]` (a moving head keeps taking from the front O(1)).
     var backlog: [(inbox: Int, relative: String, name: String)] = []
+    var backlogHead = 0
     var backlogSet: Set<String> = []
     /// Half pairs waiting for their other half: path to (inbox, relative, name).
     var halves: [String: (inbox: Int, relative: String, name: String)] = [:]
@@ -278,6 +280,11 @@ public final class Daemon: @unchecked Sendable {
             case .overflow:
                 logger.warning("inotify queue overflowed; rescanning the input folders")
                 rescan()
+            case let .gone(folder):
+                guard let inbox = inbox(folder.pipeline) else { continue }
+                let level: Logger.Level = folder.relative.isEmpty ? .error : .info
+                logger.log(level: level, "watched folder gone; recreate it and reload to watch it again",
+                           metadata: ["folder": "\(inbox.inputFolder(folder.relative))", "pipeline": "\(inbox.pipeline.name)"])
             case let .folder(folder, name):
                 guard let inbox = inbox(folder.pipeline), inbox.pipeline.recursive, !Inbox.isIgnored(name) else { continue }
                 let sub = folder.relative.isEmpty ? name : folder.relative + "/" + name
@@ -369,8 +376,13 @@ public final class Daemon: @unchecked Sendable {
     /// Claims backlog files while the queue has room.
     func fillQueue() {
         while queue.hasRoom && !pendingRecovered.isEmpty { queue.push(pendingRecovered.removeFirst()) }
-        while queue.hasRoom && !backlog.isEmpty {
-            let (index, relative, name) = backlog.removeFirst()
+        while queue.hasRoom && backlogHead < backlog.count {
+            let (index, relative, name) = backlog[backlogHead]
+            backlogHead += 1
+            if backlogHead == backlog.count || backlogHead > 4096 {
+                backlog.removeFirst(backlogHead)
+                backlogHead = 0
+            }
             backlogSet.remove("\(index)/\(relative)/\(name)")
             guard let inbox = inbox(index) else { continue }
             take(inbox, relative, name)
@@ -607,7 +619,7 @@ public final class Daemon: @unchecked Sendable {
     // MARK: control
 
     func statusText() -> String {
-        let queued = backlog.count + queue.count + pendingRecovered.count + running.load(ordering: .relaxed)
+        let queued = backlog.count - backlogHead + queue.count + pendingRecovered.count + running.load(ordering: .relaxed)
         return "watching \(watcher.count) folder\(watcher.count == 1 ? "" : "s"); \(done.load(ordering: .relaxed)) done, "
             + "\(failed.load(ordering: .relaxed)) failed, \(queued) queued"
     }
@@ -645,6 +657,7 @@ public final class Daemon: @unchecked Sendable {
         _ = stopWorkers(timeout: .infinity)
         watcher.removeAll()
         backlog.removeAll()
+        backlogHead = 0
         backlogSet.removeAll()
         halves.removeAll()
         generation = next

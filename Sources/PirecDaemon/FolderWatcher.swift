@@ -22,6 +22,8 @@ public enum WatchEvent: Sendable, Equatable {
     case created(WatchedFolder, name: String)
     /// The kernel dropped events: rescan everything.
     case overflow
+    /// A watched folder was deleted or moved away: nothing more comes from it.
+    case gone(WatchedFolder)
 }
 
 public final class FolderWatcher {
@@ -78,7 +80,10 @@ public final class FolderWatcher {
                     continue
                 }
                 if mask & UInt32(IN_IGNORED) != 0 {
-                    if let folder = folders.removeValue(forKey: wd) { descriptors[folder] = nil }
+                    if let folder = folders.removeValue(forKey: wd) {
+                        descriptors[folder] = nil
+                        events.append(.gone(folder))
+                    }
                     continue
                 }
                 guard let folder = folders[wd], !name.isEmpty else { continue }
