@@ -244,7 +244,9 @@ def main():
 
         step += 1
         seen += args.batch
-        trained_seconds += time.time() - start
+        # A step is a fraction of a second; a long one means the process was paused (SIGSTOP
+        # while benchmarks run), which is not training time.
+        trained_seconds += min(time.time() - start, 30.0)
         if step % args.save_every == 0:
             save()
         if time.time() - window >= 30:
