@@ -1,31 +1,42 @@
 #!/usr/bin/env bash
-# The three phases in a row, each resumable (rerun the same command after a stop: finished
-# phases are skipped, an interrupted one continues from its last.pt). Minutes per phase
-# are arguments so a run fits the time at hand; the defaults are what shipped
-# models/emoji/ (see its MODEL_CARD.md).
-#   training/train_all.sh [RUNS_DIR] [IMITATION_MIN] [GENERATING_MIN] [REFINEMENT_MIN]
+# The whole recipe in a row, each phase resumable (rerun the same command after a stop:
+# finished phases are skipped, an interrupted one continues from its last.pt). Minutes per
+# phase are arguments so a run fits the time at hand:
+#   training/train_all.sh [RUNS_DIR] [IMITATION] [GENERATING] [RESIDUAL_GENERATING] [REFINEMENT]
+# 1. imitation: edge + ground truth under free-form masks -> ground truth
+# 2. generating: edge + colour domain -> ground truth (direct output), from imitation
+# 3. generating, residual: the same network predicting a correction to the colour domain,
+#    started from phase 2 with its last layer zeroed (so it starts at the baseline)
+# 4. refinement, residual: edge + the generator's picture -> ground truth, started from
+#    phase 3 as the identity
+# models/emoji/MODEL_CARD.md says which minutes made the shipped weights.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-training/runs}
-imitation=${2:-8}
-generating=${3:-32}
-refinement=${4:-15}
+imitation=${2:-7}
+generating=${3:-80}
+residual=${4:-50}
+refinement=${5:-25}
 width=${WIDTH:-32}
 blocks=${BLOCKS:-4}
 jemalloc=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
 [ -e "$jemalloc" ] && export LD_PRELOAD=$jemalloc
 common=(--width "$width" --blocks "$blocks" --batch 8 --crop 64)
+part() { awk -v m="$1" -v f="$2" 'BEGIN { print m * f }'; }
+init() { [ -e "$1/last.pt" ] || echo "--init $2/last.pt"; }
 
 python3 training/train.py --phase imitation --run "$runs/imitation" --minutes "$imitation" --resume "${common[@]}"
-init=()
-[ -e "$runs/generating/last.pt" ] || init=(--init "$runs/imitation/last.pt")
+# shellcheck disable=SC2046
 python3 training/train.py --phase generating --run "$runs/generating" --minutes "$generating" \
-    --lr-drop-minutes "$(awk -v m="$generating" 'BEGIN { print m * 0.6 }')" \
-    --crop-minutes "$(awk -v m="$generating" 'BEGIN { print m * 0.6 }')" --resume "${init[@]}" "${common[@]}"
-init=()
-[ -e "$runs/refinement/last.pt" ] || init=(--init "$runs/generating/last.pt")
-python3 training/train.py --phase refinement --run "$runs/refinement" --minutes "$refinement" --lr 1e-4 \
-    --crop-minutes "$(awk -v m="$refinement" 'BEGIN { print m * 0.5 }')" \
-    --generator "$runs/generating/last.pt" --resume "${init[@]}" "${common[@]}"
-python3 training/export.py "$runs/generating/last.pt" models/emoji/generator.safetensors
-python3 training/export.py "$runs/refinement/last.pt" models/emoji/refiner.safetensors
+    --lr-drop-minutes "$(part "$generating" 0.3)" --crop-minutes "$(part "$generating" 0.9)" \
+    --resume $(init "$runs/generating" "$runs/imitation") "${common[@]}"
+# shellcheck disable=SC2046
+python3 training/train.py --phase generating --run "$runs/residual-gen" --minutes "$residual" --residual \
+    --lr 1e-4 --crop-minutes "$(part "$residual" 0.7)" \
+    --resume $(init "$runs/residual-gen" "$runs/generating") "${common[@]}"
+# shellcheck disable=SC2046
+python3 training/train.py --phase refinement --run "$runs/residual-ref" --minutes "$refinement" --residual \
+    --lr 1e-4 --adv 0.005 --crop-minutes "$(part "$refinement" 0.5)" --generator "$runs/residual-gen/last.pt" \
+    --resume $(init "$runs/residual-ref" "$runs/residual-gen") "${common[@]}"
+python3 training/export.py "$runs/residual-gen/last.pt" models/emoji/generator.safetensors
+python3 training/export.py "$runs/residual-ref/last.pt" models/emoji/refiner.safetensors
