@@ -27,8 +27,8 @@ public struct JournalLogHandler: LogHandler {
         }
     }
 
-    public func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
-                    file: String, function: String, line: UInt) {
+    public func log(event: LogEvent) {
+        let level = event.level, message = event.message, extra = event.metadata
         var all = metadata
         if let extra { all.merge(extra) { $1 } }
         var text = "<\(JournalLogHandler.priority(level))>\(message)"
