@@ -1,9 +1,7 @@
 // The shipped emoji models (models/emoji), run through the host and the Swift engine on 8
-// held-out pictures (training never saw them). The models come from a first, short
-// training run and do not yet beat the colour domain they start from (MODEL_CARD.md), so
-// this checks what holds: the files load, the chain runs, and the pictures are close to
-// the ground truth (mean PSNR over 22 dB, where a broken or untrained network lands near
-// 10), and it prints both figures. Issue 5 asks for `refined > colour domain` here.
+// held-out pictures (training never saw them): the refined pictures must be closer to the
+// ground truth than the colour domain they started from (mean PSNR over the 8, and on
+// most of them one by one), the figure the model card reports for all 320 held-out ones.
 import Glibc
 import PirecCore
 import PirecTestKit
@@ -27,12 +25,12 @@ import Testing
         return 10 * log10(255 * 255 / max(mse, 1e-10))
     }
 
-    @Test func refinedOutputsAreCloseToTheGroundTruth() throws {
+    @Test func refinedOutputsBeatTheirColourDomain() throws {
         let models = TestPaths.repository + "/models/emoji/"
         let codec = PNGCodec()
         let generator = try PluginHarness.instance("generator", #"{"model": "\#(models)generator.safetensors"}"#)
         let refiner = try PluginHarness.instance("refiner", #"{"model": "\#(models)refiner.safetensors"}"#)
-        var baseline = 0.0, refined = 0.0
+        var baseline = 0.0, refined = 0.0, better = 0
         for name in ShippedModelTests.names {
             let fixture = TestPaths.fixture("emoji/\(name)")
             let truth = try codec.read(path: fixture + ".png")
@@ -44,11 +42,15 @@ import Testing
             try refiner.process(frame)
             let output = try #require(frame["image"])
             #expect(output.width == truth.width && output.height == truth.height && output.channels == 3)
-            baseline += psnr(color, truth)
-            refined += psnr(output, truth)
+            let (b, r) = (psnr(color, truth), psnr(output, truth))
+            baseline += b
+            refined += r
+            if r > b { better += 1 }
         }
         let n = Double(ShippedModelTests.names.count)
-        print("shipped models on 8 held-out emoji: colour domain \(baseline / n) dB, refined \(refined / n) dB")
-        #expect(refined / n > 22, "refined \(refined / n) dB")
+        print("shipped models on 8 held-out emoji: colour domain \(baseline / n) dB, refined \(refined / n) dB, "
+            + "better on \(better) of 8")
+        #expect(refined / n > baseline / n, "refined \(refined / n) dB, colour domain \(baseline / n) dB")
+        #expect(better >= 6, "refined beats its colour domain on \(better) of 8")
     }
 }
