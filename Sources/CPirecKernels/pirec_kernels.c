@@ -20,22 +20,6 @@
 /* Eight doubles; aligned(8) allows unaligned addresses. */
 typedef double v8d __attribute__((vector_size(64), aligned(8)));
 
-PIREC_CLONES
-void pirec_symmetric_row(const double *src, double *dst, size_t count, const double *k, size_t radius) {
-    size_t x = 0;
-    for (; x + 8 <= count; x += 8) {
-        v8d sum = *(const v8d *)(src + x) * k[0];
-        for (size_t t = radius; t >= 1; t--)
-            sum = sum + (*(const v8d *)(src + x - t) + *(const v8d *)(src + x + t)) * k[t];
-        *(v8d *)(dst + x) = sum;
-    }
-    for (; x < count; x++) {
-        double sum = src[x] * k[0];
-        for (size_t t = radius; t >= 1; t--) sum = sum + (src[x - t] + src[x + t]) * k[t];
-        dst[x] = sum;
-    }
-}
-
 PIREC_INLINE double exact_level(float v) {
     /* Branch-free so it vectorises: out of [0, 1] (or NaN) the comparison fails. */
     const float clamped = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
@@ -110,9 +94,12 @@ void pirec_conv_direct3(const float *in, size_t cin, size_t ph, size_t pw, const
     }
 }
 
-/* pirec_symmetric_row, each sum then divided by divisor[x] (one rounding, as `sum / d`). */
-PIREC_INLINE void symmetric_row_divided(const double *src, double *dst, size_t count, const double *k,
-                                         size_t radius, const double *divisor) {
+/* dst[x] = src[x] * k[0] + sum over t = radius..1 of (src[x - t] + src[x + t]) * k[t] (scipy's
+ * correlate1d with a symmetric kernel, in that order), then divided by divisor[x] unless
+ * `divisor` is NULL (one rounding, as `sum / d`). src is read from -radius to
+ * count + radius - 1. */
+PIREC_INLINE void symmetric_row(const double *src, double *dst, size_t count, const double *k, size_t radius,
+                                const double *divisor) {
     size_t x = 0;
     for (; x + 32 <= count; x += 32) {
         const double *p = src + x;
@@ -124,21 +111,27 @@ PIREC_INLINE void symmetric_row_divided(const double *src, double *dst, size_t c
             s2 = s2 + (*(const v8d *)(p + 16 - t) + *(const v8d *)(p + 16 + t)) * k[t];
             s3 = s3 + (*(const v8d *)(p + 24 - t) + *(const v8d *)(p + 24 + t)) * k[t];
         }
-        *(v8d *)(dst + x) = s0 / *(const v8d *)(divisor + x);
-        *(v8d *)(dst + x + 8) = s1 / *(const v8d *)(divisor + x + 8);
-        *(v8d *)(dst + x + 16) = s2 / *(const v8d *)(divisor + x + 16);
-        *(v8d *)(dst + x + 24) = s3 / *(const v8d *)(divisor + x + 24);
+        if (divisor) {
+            s0 = s0 / *(const v8d *)(divisor + x);
+            s1 = s1 / *(const v8d *)(divisor + x + 8);
+            s2 = s2 / *(const v8d *)(divisor + x + 16);
+            s3 = s3 / *(const v8d *)(divisor + x + 24);
+        }
+        *(v8d *)(dst + x) = s0;
+        *(v8d *)(dst + x + 8) = s1;
+        *(v8d *)(dst + x + 16) = s2;
+        *(v8d *)(dst + x + 24) = s3;
     }
     for (; x + 8 <= count; x += 8) {
         v8d sum = *(const v8d *)(src + x) * k[0];
         for (size_t t = radius; t >= 1; t--)
             sum = sum + (*(const v8d *)(src + x - t) + *(const v8d *)(src + x + t)) * k[t];
-        *(v8d *)(dst + x) = sum / *(const v8d *)(divisor + x);
+        *(v8d *)(dst + x) = divisor ? sum / *(const v8d *)(divisor + x) : sum;
     }
     for (; x < count; x++) {
         double sum = src[x] * k[0];
         for (size_t t = radius; t >= 1; t--) sum = sum + (src[x - t] + src[x + t]) * k[t];
-        dst[x] = sum / divisor[x];
+        dst[x] = divisor ? sum / divisor[x] : sum;
     }
 }
 
@@ -265,10 +258,10 @@ PIREC_INLINE void smooth_row(canny_pass *p, size_t y, double *dst) {
     if (p->weights[y] != p->weight) {
         p->weight = p->weights[y];
         for (size_t i = 0; i < w; i++) p->ones[radius + i] = p->weight;
-        pirec_symmetric_row(p->ones + radius, p->divisor, w, k, radius);
+        symmetric_row(p->ones + radius, p->divisor, w, k, radius, NULL);
         for (size_t i = 0; i < w; i++) p->divisor[i] = p->divisor[i] + __DBL_EPSILON__;
     }
-    symmetric_row_divided(p->padded + radius, dst, w, k, radius, p->divisor);
+    symmetric_row(p->padded + radius, dst, w, k, radius, p->divisor);
 }
 
 PIREC_INLINE const double *smoothed_row(canny_pass *p, size_t y) {

@@ -154,7 +154,8 @@ public struct PipelineRunner: Sendable {
         return JobResult(job: job, outputs: written, timings: timings)
     }
 
-    static func baseName(_ path: String) -> String {
+    /// The file name without its extension (a leading dot is not one).
+    public static func baseName(_ path: String) -> String {
         let name = FileIO.split(path).name
         guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return name }
         return String(name[..<dot])

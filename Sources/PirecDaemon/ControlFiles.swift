@@ -24,6 +24,12 @@ public struct ControlFiles: Sendable {
 
     public init(folder: String) { self.folder = folder }
 
+    /// The folder when none is given: systemd's RuntimeDirectory (the first, if several), else
+    /// /run/pirec. pirecd and `pirec reload` must agree on it.
+    public static func defaultFolder(environment: [String: String]) -> String {
+        environment["RUNTIME_DIRECTORY"]?.split(separator: ":").first.map(String.init) ?? "/run/pirec"
+    }
+
     public var pidPath: String { folder + "/pirecd.pid" }
     public var statusPath: String { folder + "/reload.status" }
 

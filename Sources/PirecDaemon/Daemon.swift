@@ -354,23 +354,20 @@ public final class Daemon: @unchecked Sendable {
         }
         switch inbox.pipeline.inputs {
         case .single:
-            for name in singles { jobs.append(ClaimedJob(pipeline: inbox.index, relative: relative, name: base(name), files: ["source": name])) }
+            for name in singles {
+                jobs.append(ClaimedJob(pipeline: inbox.index, relative: relative, name: PipelineRunner.baseName(name),
+                                       files: ["source": name]))
+            }
         case let .pair(edgeSuffix, colorSuffix):
             var byName: [String: [String: String]] = [:]
             for name in singles {
-                let b = base(name)
-                if b.hasSuffix(edgeSuffix) { byName[String(b.dropLast(edgeSuffix.count)), default: [:]]["edge"] = name }
-                else if b.hasSuffix(colorSuffix) { byName[String(b.dropLast(colorSuffix.count)), default: [:]]["color"] = name }
+                guard let half = PairHalf(name, edgeSuffix: edgeSuffix, colorSuffix: colorSuffix) else { continue }
+                byName[half.stem, default: [:]][half.slot] = name
             }
             for (name, files) in byName.sorted(by: { $0.key < $1.key }) {
                 jobs.append(ClaimedJob(pipeline: inbox.index, relative: relative, name: name, files: files))
             }
         }
-    }
-
-    func base(_ name: String) -> String {
-        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return name }
-        return String(name[..<dot])
     }
 
     /// Claims backlog files while the queue has room.
@@ -400,23 +397,20 @@ public final class Daemon: @unchecked Sendable {
         }
         switch inbox.pipeline.inputs {
         case .single:
-            claim(inbox, ClaimedJob(pipeline: inbox.index, relative: relative, name: base(name), files: ["source": name]))
+            claim(inbox, ClaimedJob(pipeline: inbox.index, relative: relative, name: PipelineRunner.baseName(name),
+                                    files: ["source": name]))
         case let .pair(edgeSuffix, colorSuffix):
-            let b = base(name), ext = String(name.dropFirst(b.count))
-            let isEdge = b.hasSuffix(edgeSuffix), isColor = b.hasSuffix(colorSuffix)
-            guard isEdge || isColor else {
+            guard let half = PairHalf(name, edgeSuffix: edgeSuffix, colorSuffix: colorSuffix) else {
                 reject(inbox, relative, name, "not part of a pair: expected NAME\(edgeSuffix).png (the sketch) and "
                     + "NAME\(colorSuffix).png (the colour domain)")
                 return
             }
-            let stem = String(b.dropLast((isEdge ? edgeSuffix : colorSuffix).count))
-            let partner = stem + (isEdge ? colorSuffix : edgeSuffix) + ext
-            let partnerPath = inbox.inputFolder(relative) + "/" + partner
+            let partnerPath = inbox.inputFolder(relative) + "/" + half.partner
             if FileIO.kind(partnerPath) == S_IFREG {
                 halves[path] = nil
                 halves[partnerPath] = nil
-                let files = isEdge ? ["edge": name, "color": partner] : ["edge": partner, "color": name]
-                claim(inbox, ClaimedJob(pipeline: inbox.index, relative: relative, name: stem, files: files))
+                let files = half.isEdge ? ["edge": name, "color": half.partner] : ["edge": half.partner, "color": name]
+                claim(inbox, ClaimedJob(pipeline: inbox.index, relative: relative, name: half.stem, files: files))
             } else {
                 halves[path] = (inbox.index, relative, name)
             }
@@ -471,11 +465,10 @@ public final class Daemon: @unchecked Sendable {
             }
             guard let modified = FileIO.modified(path), now - modified >= Double(inbox.pipeline.pairTimeout) else { continue }
             halves[path] = nil
-            guard case let .pair(e, c) = inbox.pipeline.inputs else { continue }
-            let b = base(half.name), isEdge = b.hasSuffix(e)
-            let missing = String(b.dropLast((isEdge ? e : c).count)) + (isEdge ? c : e) + String(half.name.dropFirst(b.count))
+            guard case let .pair(e, c) = inbox.pipeline.inputs,
+                  let pair = PairHalf(half.name, edgeSuffix: e, colorSuffix: c) else { continue }
             reject(inbox, half.relative, half.name,
-                   "half a pair: \(missing) did not arrive within \(inbox.pipeline.pairTimeout) s (pair_timeout)")
+                   "half a pair: \(pair.partner) did not arrive within \(inbox.pipeline.pairTimeout) s (pair_timeout)")
         }
     }
 

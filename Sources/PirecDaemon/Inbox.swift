@@ -119,8 +119,7 @@ public struct Inbox: Sendable {
     public func reject(_ name: String, relative: String, report: String) -> String? {
         let folder = failedFolder(relative)
         try? FileIO.makeFolders(folder)
-        let base = name.lastIndex(of: ".").map { String(name[..<$0]) } ?? name
-        try? FileIO.writeAtomically(Array(report.utf8), to: Inbox.unusedReport(folder, base))
+        try? FileIO.writeAtomically(Array(report.utf8), to: Inbox.unusedReport(folder, PipelineRunner.baseName(name)))
         let target = Inbox.unused(folder, name)
         guard rename(inputFolder(relative) + "/" + name, target) == 0 else { return nil }
         FileIO.syncFolder(folder)
@@ -129,25 +128,46 @@ public struct Inbox: Sendable {
 
     /// `folder/name`, or `folder/BASE.N.EXT` when that exists: earlier files are never replaced.
     static func unused(_ folder: String, _ name: String) -> String {
-        var candidate = folder + "/" + name
-        var n = 1
-        let dot = name.lastIndex(of: ".").flatMap { $0 == name.startIndex ? nil : $0 }
-        while FileIO.lexists(candidate) {
-            candidate = dot.map { folder + "/" + name[..<$0] + ".\(n)" + name[$0...] } ?? folder + "/" + name + ".\(n)"
-            n += 1
-        }
-        return candidate
+        let base = PipelineRunner.baseName(name)
+        return unused(folder, base: base, suffix: String(name.dropFirst(base.count)))
     }
 
-    static func unusedReport(_ folder: String, _ base: String) -> String {
-        var candidate = folder + "/" + base + ".error.txt"
+    /// `folder/BASE.error.txt`, or `folder/BASE.N.error.txt` when that exists.
+    static func unusedReport(_ folder: String, _ base: String) -> String { unused(folder, base: base, suffix: ".error.txt") }
+
+    private static func unused(_ folder: String, base: String, suffix: String) -> String {
+        var candidate = folder + "/" + base + suffix
         var n = 1
         while FileIO.lexists(candidate) {
-            candidate = folder + "/" + base + ".\(n).error.txt"
+            candidate = folder + "/" + base + ".\(n)" + suffix
             n += 1
         }
         return candidate
     }
+}
+
+/// One half of a pair, from its file name: `NAME_e.png` is the sketch half of NAME, and its
+/// partner is `NAME_c.png` (the pipeline's suffixes; the edge suffix is tried first).
+struct PairHalf {
+    let stem: String
+    let isEdge: Bool
+    let partner: String
+
+    init?(_ name: String, edgeSuffix: String, colorSuffix: String) {
+        let base = PipelineRunner.baseName(name), ext = String(name.dropFirst(base.count))
+        if base.hasSuffix(edgeSuffix) {
+            isEdge = true
+            stem = String(base.dropLast(edgeSuffix.count))
+        } else if base.hasSuffix(colorSuffix) {
+            isEdge = false
+            stem = String(base.dropLast(colorSuffix.count))
+        } else {
+            return nil
+        }
+        partner = stem + (isEdge ? colorSuffix : edgeSuffix) + ext
+    }
+
+    var slot: String { isEdge ? "edge" : "color" }
 }
 
 extension FileIO {

@@ -35,8 +35,6 @@ public final class SystemdNotifier: @unchecked Sendable {
 
     deinit { if fd >= 0 { close(fd) } }
 
-    public var isActive: Bool { fd >= 0 }
-
     /// Sends `KEY=value` lines in one datagram; returns false when it could not be sent.
     @discardableResult
     public func send(_ lines: String...) -> Bool {

@@ -18,7 +18,7 @@ struct ReloadCommand: ParsableCommand {
 
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
-        let folder = control ?? environment["RUNTIME_DIRECTORY"]?.split(separator: ":").first.map(String.init) ?? "/run/pirec"
+        let folder = control ?? ControlFiles.defaultFolder(environment: environment)
         let files = ControlFiles(folder: folder)
         guard let target = pid ?? files.readPID() else {
             throw Console.fail("no pirecd PID: pass --pid or --control (no \(files.pidPath))")

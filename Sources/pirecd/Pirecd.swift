@@ -40,7 +40,7 @@ struct Pirecd: ParsableCommand {
         }
         let logger = Logger(label: "pirecd")
         let environment = ProcessInfo.processInfo.environment
-        let controlFolder = control ?? environment["RUNTIME_DIRECTORY"]?.split(separator: ":").first.map(String.init) ?? "/run/pirec"
+        let controlFolder = control ?? ControlFiles.defaultFolder(environment: environment)
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let options = DaemonOptions(configPath: config, control: ControlFiles(folder: controlFolder),
                                     pluginDirectories: pluginDir.map { [$0] },

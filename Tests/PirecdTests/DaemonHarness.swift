@@ -19,7 +19,7 @@ final class DaemonHarness {
         try TestPaths.write(config.replacingOccurrences(of: "ROOT", with: root)
             .replacingOccurrences(of: "BUILD", with: TestPaths.build)
             .replacingOccurrences(of: "REPO", with: TestPaths.repository), to: configPath)
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
     }
 
     deinit {
@@ -114,6 +114,6 @@ final class DaemonHarness {
 
     /// Writes `bytes` to `path` the way `cp` does: create, write, close.
     static func put(_ bytes: [UInt8], _ path: String) {
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
     }
 }

@@ -11,10 +11,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* dst[x] = src[x] * k[0] + sum over t = radius..1 of (src[x - t] + src[x + t]) * k[t];
- * src must be readable from -radius to count + radius - 1. */
-void pirec_symmetric_row(const double *src, double *dst, size_t count, const double *k, size_t radius);
-
 /* Canny's steps 1-3 in one pass over `image` (w x h, `channels` 1 or 3 interleaved floats,
  * rows `stride` floats apart), row by row, holding only a few float64 rows at a time:
  *   luminance as pirec_luminance;
