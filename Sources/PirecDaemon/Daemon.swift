@@ -534,8 +534,10 @@ public final class Daemon: @unchecked Sendable {
             return
         }
         if attempts >= generation.configuration.maxAttempts {
+            let removed = inbox.removeInterruptedOutputs(job)
             record.error = JobError(input: inputs.values.sorted().joined(separator: " + "),
-                                    message: "crashed the daemon \(attempts) times (max_attempts \(generation.configuration.maxAttempts))")
+                                    message: "crashed the daemon \(attempts) times (max_attempts \(generation.configuration.maxAttempts))"
+                                        + (removed.isEmpty ? "" : "; removed what its interrupted runs wrote: " + removed.joined(separator: ", ")))
             record.attempt = attempts
             return failJob(job, inbox: inbox, record: record, generation: generation)
         }

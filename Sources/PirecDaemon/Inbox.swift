@@ -99,6 +99,26 @@ public struct Inbox: Sendable {
         return archived
     }
 
+    /// Removes what interrupted attempts of `job` wrote (`NAME.png`, `NAME.SLOT.png` changed
+    /// since the claim), so an input that ends in the failed folder has no result beside it.
+    /// Outputs of earlier jobs with the same name are older than the claim and stay.
+    public func removeInterruptedOutputs(_ job: ClaimedJob) -> [String] {
+        guard let claimed = FileIO.changed(claimedFolder(job.relative) + "/" + job.primary) else { return [] }
+        let folder = outputFolder(job.relative)
+        guard let names = try? FileIO.list(folder) else { return [] }
+        var removed: [String] = []
+        for name in names.sorted() where name.hasSuffix(".png") {
+            let stem = name.dropLast(4)
+            let slot = stem.dropFirst(job.name.count + 1)
+            guard stem == job.name || (stem.hasPrefix(job.name + ".") && !slot.isEmpty && !slot.contains(".")) else { continue }
+            let path = folder + "/" + name
+            if FileIO.kind(path) == S_IFREG, let written = FileIO.modified(path), written >= claimed, unlink(path) == 0 {
+                removed.append(path)
+            }
+        }
+        return removed
+    }
+
     /// Moves the claimed inputs to the failed folder with `NAME.error.txt` beside them.
     public func fail(_ job: ClaimedJob, report: String) -> [String] {
         let folder = failedFolder(job.relative)
@@ -181,6 +201,13 @@ extension FileIO {
     public static func kind(_ path: String) -> mode_t? {
         var info = stat()
         return lstat(path, &info) == 0 ? info.st_mode & S_IFMT : nil
+    }
+
+    /// Status change time (seconds since 1970; a rename sets it), without following links.
+    public static func changed(_ path: String) -> Double? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        return Double(info.st_ctim.tv_sec) + Double(info.st_ctim.tv_nsec) / 1e9
     }
 
     /// Modification time (seconds since 1970), without following links.

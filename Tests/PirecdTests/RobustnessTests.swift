@@ -50,7 +50,7 @@ import Testing
         }
         #expect(d.waitUntil(timeout: 60) {
             let o = RobustnessTests.outcomes(d)
-            return o.done.count + o.failed.count >= count
+            return o.done.count + o.failed.count >= count && d.files("inbox").isEmpty
         }, "\(RobustnessTests.outcomes(d).done.count) done, \(RobustnessTests.outcomes(d).failed.count) failed")
         let (done, failed) = RobustnessTests.outcomes(d)
         #expect(Set(done).isDisjoint(with: failed), "each input in exactly one place")
@@ -80,6 +80,28 @@ import Testing
         kill(d.process!.processIdentifier, SIGCONT)
         #expect(d.waitUntil(timeout: 30) { RobustnessTests.outcomes(d).done.count == 60 }, "\(d.log)")
         #expect(d.log.contains("inotify queue overflowed"))
+        #expect(d.stop() == 0)
+    }
+
+    @Test func aJobGivenUpAfterCrashesLeavesNoOutputBehind() throws {
+        let d = try DaemonHarness(config: RobustnessTests.config.replacingOccurrences(of: "STEP", with: "upscaler"))
+        let png = try DaemonHarness.png()
+        for folder in ["inbox/.processing", "outbox"] {
+            try FileManager.default.createDirectory(atPath: d.root + "/" + folder, withIntermediateDirectories: true)
+        }
+        DaemonHarness.put(png, d.root + "/inbox/x.png")
+        usleep(20_000)
+        #expect(rename(d.root + "/inbox/x.png", d.root + "/inbox/.processing/x.png") == 0)
+        DaemonHarness.put(Array("2\n".utf8), d.root + "/inbox/.processing/x.png.attempts")
+        usleep(20_000)
+        // What two killed runs of x wrote, and a result of another job named x.a.b.
+        for name in ["x.png", "x.edge.png", "x.a.b.png"] { DaemonHarness.put(png, d.root + "/outbox/" + name) }
+        #expect(try d.startAndWait(), "\(d.log)")
+        #expect(d.waitUntil(timeout: 10) { d.jobLog().count == 1 }, "\(d.log)")
+        #expect(RobustnessTests.outcomes(d).failed == ["x"])
+        let report = d.text("failed/x.error.txt")
+        #expect(report.contains("crashed the daemon 2 times") && report.contains("outbox/x.edge.png"), "\(report)")
+        #expect(d.files("outbox") == ["x.a.b.png"], "only the other job's result is left")
         #expect(d.stop() == 0)
     }
 
