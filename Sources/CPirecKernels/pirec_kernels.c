@@ -136,70 +136,84 @@ PIREC_INLINE void symmetric_row(const double *src, double *dst, size_t count, co
 }
 
 /* One row of Sobel gradients (scipy.ndimage.sobel, mirrored borders, scipy's order of
- * operations) and their magnitude; w >= 2. `work` holds w + 2 doubles. */
+ * operations) and their magnitude; w >= 2. */
 PIREC_INLINE void sobel_row(const double *up, const double *mid, const double *down, size_t w, double *dy,
-                             double *dx, double *mag, double *work) {
-    double *d = work + 1;
-    for (size_t x = 0; x < w; x++) d[x] = down[x] - up[x];
-    d[-1] = d[0];
-    d[w] = d[w - 1];
-    for (size_t x = 0; x < w; x++) dy[x] = d[x] * 2 + (d[x - 1] + d[x + 1]);
-    dx[0] = (mid[1] - mid[0]) * 2 + ((up[1] - up[0]) + (down[1] - down[0]));
-    dx[w - 1] = (mid[w - 1] - mid[w - 2]) * 2 + ((up[w - 1] - up[w - 2]) + (down[w - 1] - down[w - 2]));
-    for (size_t x = 1; x + 1 < w; x++)
-        dx[x] = (mid[x + 1] - mid[x - 1]) * 2 + ((up[x + 1] - up[x - 1]) + (down[x + 1] - down[x - 1]));
-    for (size_t x = 0; x < w; x++) mag[x] = sqrt(dy[x] * dy[x] + dx[x] * dx[x]);
-}
-
-/* Non-maximum suppression of row y (skimage's bilinear interpolation between the two
- * neighbours along the gradient) from magnitude rows y - 1, y, y + 1 and row y's gradients. */
-PIREC_INLINE void suppress_row(const double *up, const double *m, const double *down, const double *gyRow,
-                                const double *gxRow, size_t w, double low, double high, uint8_t *out) {
+                             double *dx, double *mag) {
     for (size_t x = 1; x + 1 < w; x++) {
-        const double v = m[x];
-        if (!(v >= low)) continue;
-        const double gyv = gyRow[x], gxv = gxRow[x];
-        /* As skimage: "down" is gy <= 0 and "left" gx <= 0, so exactly one case applies. */
-        const int isDown = gyv <= 0, isLeft = gxv <= 0;
-        const double ay = fabs(gyv), ax = fabs(gxv);
-        double n1a, n1b, n2a, n2b, weight;
-        if (isDown == isLeft) {
-            if (ay > ax) {
-                weight = ax / ay;
-                n1a = down[x]; n1b = down[x + 1]; n2a = up[x]; n2b = up[x - 1];
-            } else {
-                weight = ay / ax;
-                n1a = m[x + 1]; n1b = down[x + 1]; n2a = m[x - 1]; n2b = up[x - 1];
-            }
-        } else if (ay < ax) {
-            weight = ay / ax;
-            n1a = m[x + 1]; n1b = up[x + 1]; n2a = m[x - 1]; n2b = down[x - 1];
-        } else {
-            weight = ax / ay;
-            n1a = up[x]; n1b = up[x + 1]; n2a = down[x]; n2b = down[x - 1];
-        }
-        if (n1b * weight + n1a * (1 - weight) <= v && n2b * weight + n2a * (1 - weight) <= v)
-            out[x] = v >= high ? 2 : 1;
+        const double gy = (down[x] - up[x]) * 2 + ((down[x - 1] - up[x - 1]) + (down[x + 1] - up[x + 1]));
+        const double gx = (mid[x + 1] - mid[x - 1]) * 2 + ((up[x + 1] - up[x - 1]) + (down[x + 1] - down[x - 1]));
+        dy[x] = gy;
+        dx[x] = gx;
+        mag[x] = sqrt(gy * gy + gx * gx);
+    }
+    /* Mirrored: column -1 is column 0 and column w is column w - 1. */
+    const size_t edges[2] = {0, w - 1};
+    for (size_t i = 0; i < 2; i++) {
+        const size_t x = edges[i], l = x ? x - 1 : 0, r = x + 1 < w ? x + 1 : x;
+        const double gy = (down[x] - up[x]) * 2 + ((down[l] - up[l]) + (down[r] - up[r]));
+        const double gx = (mid[r] - mid[l]) * 2 + ((up[r] - up[l]) + (down[r] - down[l]));
+        dy[x] = gy;
+        dx[x] = gx;
+        mag[x] = sqrt(gy * gy + gx * gx);
     }
 }
+
+PIREC_INLINE void suppress_span(const double *up, const double *m, const double *down, const double *gyRow,
+                                 const double *gxRow, size_t x0, size_t x1, double low, double high, uint8_t *out) {
+    /* Branch-free, so it vectorises: the four cases of skimage pick their neighbours by
+     * selects. The weight is min/max of |gy| and |gx|, which is what each case divides. */
+    for (size_t x = x0; x < x1; x++) {
+        const double v = m[x], gyv = gyRow[x], gxv = gxRow[x];
+        const double ay = fabs(gyv), ax = fabs(gxv);
+        /* As skimage: "down" is gy <= 0 and "left" gx <= 0, so exactly one case applies. */
+        const int same = (gyv <= 0) == (gxv <= 0);
+        const int steep = same ? ay > ax : ay >= ax;
+        const double weight = (ay < ax ? ay : ax) / (ay < ax ? ax : ay);
+        const double n1b = same ? down[x + 1] : up[x + 1], n2b = same ? up[x - 1] : down[x - 1];
+        const double n1a = steep ? (same ? down[x] : up[x]) : m[x + 1];
+        const double n2a = steep ? (same ? up[x] : down[x]) : m[x - 1];
+        const int keep = v >= low && n1b * weight + n1a * (1 - weight) <= v && n2b * weight + n2a * (1 - weight) <= v;
+        out[x] = keep ? (v >= high ? 2 : 1) : 0;
+    }
+}
+
+#define SPAN 16
+
+/* Non-maximum suppression of row y (skimage's bilinear interpolation between the two
+ * neighbours along the gradient) from magnitude rows y - 1, y, y + 1 and row y's gradients.
+ * Spans with no magnitude at or above `low` are skipped (`out` is already zero). */
+PIREC_INLINE void suppress_row(const double *up, const double *m, const double *down, const double *gyRow,
+                                const double *gxRow, size_t w, double low, double high, uint8_t *out) {
+    size_t x0 = 1;
+    for (; x0 + SPAN < w; x0 += SPAN) {
+        int any = 0;
+        for (size_t i = 0; i < SPAN; i++) any |= m[x0 + i] >= low;
+        if (any) suppress_span(up, m, down, gyRow, gxRow, x0, x0 + SPAN, low, high, out);
+    }
+    suppress_span(up, m, down, gyRow, gxRow, x0, w - 1, low, high, out);
+}
+
+/* Rows of the column pass made together: each gray row read from memory serves all of
+ * them, so the ring of 2 * radius + BLOCK gray rows is read once per block, not per row. */
+#define BLOCK 4
 
 /* The state of one streaming pass: rings of gray and smoothed rows, produced in order. */
 typedef struct canny_pass {
     const float *image;
     size_t channels, stride, w, h, radius;
     const double *k, *weights;
-    double *gray;      /* ring of 2 * radius + 1 gray rows */
-    double *smooth;    /* ring of 4 smoothed rows */
-    double *padded;    /* one column-filtered row with `radius` zeros each side */
-    double *ones;      /* the same for the bleed-over divisor */
+    double *gray;      /* ring of 2 * radius + BLOCK gray rows */
+    double *smooth;    /* ring of 2 * BLOCK smoothed rows */
+    double *padded;    /* BLOCK column-filtered rows, each with `radius` zeros each side */
+    double *ones;      /* one such row for the bleed-over divisor */
     double *divisor, *zero;
     double weight;     /* the column weight `divisor` was made for */
     size_t grayNext, smoothNext;
-    const double **above, **below;
+    const double **rows; /* gray rows y0 - radius ... y0 + BLOCK - 1 + radius of a block */
 } canny_pass;
 
 PIREC_INLINE const double *gray_row(canny_pass *p, size_t y) {
-    const size_t slots = 2 * p->radius + 1;
+    const size_t slots = 2 * p->radius + BLOCK;
     while (p->grayNext <= y) {
         luminance_row(p->image + p->grayNext * p->stride, p->channels, p->gray + (p->grayNext % slots) * p->w, p->w);
         p->grayNext++;
@@ -207,69 +221,83 @@ PIREC_INLINE const double *gray_row(canny_pass *p, size_t y) {
     return p->gray + (y % slots) * p->w;
 }
 
-/* Smoothed row y (as scipy's gaussian_filter, then skimage's bleed-over division), from
- * gray rows y - radius ... y + radius. */
-PIREC_INLINE void smooth_row(canny_pass *p, size_t y, double *dst) {
+/* out[x] = centre[x] * k[0] + sum over t = radius..1 of (above(t)[x] + below(t)[x]) * k[t] for
+ * `count` rows: row j's above(t) is rows[j - t] and below(t) rows[j + t]. */
+PIREC_INLINE void column_rows(const double *const *rows, size_t count, size_t w, const double *k, size_t radius,
+                              double *const *out) {
+    size_t x = 0;
+    if (count == BLOCK) {
+        /* Sixteen columns of four rows: eight independent chains of dependent adds. */
+        for (; x + 16 <= w; x += 16) {
+            v8d s[BLOCK][2];
+            for (size_t j = 0; j < BLOCK; j++) {
+                s[j][0] = *(const v8d *)(rows[j] + x) * k[0];
+                s[j][1] = *(const v8d *)(rows[j] + x + 8) * k[0];
+            }
+            for (size_t t = radius; t >= 1; t--)
+                for (size_t j = 0; j < BLOCK; j++) {
+                    const double *a = rows[(ptrdiff_t)j - (ptrdiff_t)t] + x, *b = rows[j + t] + x;
+                    s[j][0] = s[j][0] + (*(const v8d *)a + *(const v8d *)b) * k[t];
+                    s[j][1] = s[j][1] + (*(const v8d *)(a + 8) + *(const v8d *)(b + 8)) * k[t];
+                }
+            for (size_t j = 0; j < BLOCK; j++) {
+                *(v8d *)(out[j] + x) = s[j][0];
+                *(v8d *)(out[j] + x + 8) = s[j][1];
+            }
+        }
+    }
+    for (size_t j = 0; j < count; j++) {
+        const double *const *r = rows + j;
+        for (size_t i = x; i < w; i++) {
+            double sum = r[0][i] * k[0];
+            for (size_t t = radius; t >= 1; t--) sum = sum + (r[-(ptrdiff_t)t][i] + r[t][i]) * k[t];
+            out[j][i] = sum;
+        }
+    }
+}
+
+/* Smoothed rows y0 ... y0 + count - 1 (as scipy's gaussian_filter, then skimage's bleed-over
+ * division) into the ring, from gray rows y0 - radius ... y0 + count - 1 + radius. */
+PIREC_INLINE void smooth_rows(canny_pass *p, size_t y0, size_t count) {
     const size_t w = p->w, h = p->h, radius = p->radius;
     const double *k = p->k;
     if (!k) {
-        memcpy(dst, gray_row(p, y), sizeof(double) * w);
+        for (size_t j = 0; j < count; j++)
+            memcpy(p->smooth + ((y0 + j) % (2 * BLOCK)) * w, gray_row(p, y0 + j), sizeof(double) * w);
         return;
     }
-    gray_row(p, y + radius < h ? y + radius : h - 1);
-    const size_t slots = 2 * radius + 1;
-    for (size_t t = 1; t <= radius; t++) {
-        p->above[t] = y >= t ? p->gray + ((y - t) % slots) * w : p->zero;
-        p->below[t] = y + t < h ? p->gray + ((y + t) % slots) * w : p->zero;
+    gray_row(p, y0 + count - 1 + radius < h ? y0 + count - 1 + radius : h - 1);
+    const size_t slots = 2 * radius + BLOCK;
+    const double **rows = p->rows + radius;
+    for (ptrdiff_t i = -(ptrdiff_t)radius; i < (ptrdiff_t)(count + radius); i++) {
+        const ptrdiff_t y = (ptrdiff_t)y0 + i;
+        rows[i] = y >= 0 && y < (ptrdiff_t)h ? p->gray + ((size_t)y % slots) * w : p->zero;
     }
-    const double *centre = p->gray + (y % slots) * w, *const *above = p->above, *const *below = p->below;
-    double *out = p->padded + radius;
-    size_t x = 0;
-    /* Four vectors at a time: each sum is a chain of dependent adds, so independent chains
-     * keep the adder busy. */
-    for (; x + 32 <= w; x += 32) {
-        v8d s0 = *(const v8d *)(centre + x) * k[0], s1 = *(const v8d *)(centre + x + 8) * k[0];
-        v8d s2 = *(const v8d *)(centre + x + 16) * k[0], s3 = *(const v8d *)(centre + x + 24) * k[0];
-        for (size_t t = radius; t >= 1; t--) {
-            const double *a = above[t] + x, *b = below[t] + x;
-            s0 = s0 + (*(const v8d *)a + *(const v8d *)b) * k[t];
-            s1 = s1 + (*(const v8d *)(a + 8) + *(const v8d *)(b + 8)) * k[t];
-            s2 = s2 + (*(const v8d *)(a + 16) + *(const v8d *)(b + 16)) * k[t];
-            s3 = s3 + (*(const v8d *)(a + 24) + *(const v8d *)(b + 24)) * k[t];
+    double *out[BLOCK];
+    for (size_t j = 0; j < count; j++) out[j] = p->padded + j * (w + 2 * radius) + radius;
+    column_rows(rows, count, w, k, radius, out);
+    for (size_t j = 0; j < count; j++) {
+        const size_t y = y0 + j;
+        /* The bleed-over divisor: the row filter on the column weight inside the image
+         * (weights[y]) spread over the row, plus epsilon; it changes only near the top and bottom. */
+        if (p->weights[y] != p->weight) {
+            p->weight = p->weights[y];
+            for (size_t i = 0; i < w; i++) p->ones[radius + i] = p->weight;
+            symmetric_row(p->ones + radius, p->divisor, w, k, radius, NULL);
+            for (size_t i = 0; i < w; i++) p->divisor[i] = p->divisor[i] + __DBL_EPSILON__;
         }
-        *(v8d *)(out + x) = s0;
-        *(v8d *)(out + x + 8) = s1;
-        *(v8d *)(out + x + 16) = s2;
-        *(v8d *)(out + x + 24) = s3;
+        symmetric_row(out[j], p->smooth + (y % (2 * BLOCK)) * w, w, k, radius, p->divisor);
     }
-    for (; x + 8 <= w; x += 8) {
-        v8d sum = *(const v8d *)(centre + x) * k[0];
-        for (size_t t = radius; t >= 1; t--)
-            sum = sum + (*(const v8d *)(above[t] + x) + *(const v8d *)(below[t] + x)) * k[t];
-        *(v8d *)(out + x) = sum;
-    }
-    for (; x < w; x++) {
-        double sum = centre[x] * k[0];
-        for (size_t t = radius; t >= 1; t--) sum = sum + (above[t][x] + below[t][x]) * k[t];
-        out[x] = sum;
-    }
-    /* The bleed-over divisor: the row filter on the column weight inside the image
-     * (weights[y]) spread over the row, plus epsilon; it changes only near the top and bottom. */
-    if (p->weights[y] != p->weight) {
-        p->weight = p->weights[y];
-        for (size_t i = 0; i < w; i++) p->ones[radius + i] = p->weight;
-        symmetric_row(p->ones + radius, p->divisor, w, k, radius, NULL);
-        for (size_t i = 0; i < w; i++) p->divisor[i] = p->divisor[i] + __DBL_EPSILON__;
-    }
-    symmetric_row(p->padded + radius, dst, w, k, radius, p->divisor);
 }
 
+/* Smoothed row y; made a block at a time, and kept until 2 * BLOCK - 1 rows later. */
 PIREC_INLINE const double *smoothed_row(canny_pass *p, size_t y) {
     while (p->smoothNext <= y) {
-        smooth_row(p, p->smoothNext, p->smooth + (p->smoothNext % 4) * p->w);
-        p->smoothNext++;
+        const size_t count = p->h - p->smoothNext < BLOCK ? p->h - p->smoothNext : BLOCK;
+        smooth_rows(p, p->smoothNext, count);
+        p->smoothNext += count;
     }
-    return p->smooth + (y % 4) * p->w;
+    return p->smooth + (y % (2 * BLOCK)) * p->w;
 }
 
 PIREC_CLONES
@@ -279,11 +307,11 @@ int pirec_canny_classes(const float *image, size_t channels, size_t stride, size
     if (w < 3 || h < 3) return 0;
     if (!k) radius = 0;
     const size_t padded = w + 2 * radius;
-    /* gray ring, smoothed ring, padded and ones rows, divisor, zero row; then three
-     * magnitude rows, two gradient rows of each direction and the Sobel work row. */
-    const size_t doubles = (2 * radius + 1) * w + 4 * w + 2 * padded + 2 * w + 8 * w + 2;
+    /* gray ring, smoothed ring, padded rows, ones row, divisor, zero row; then three
+     * magnitude rows and two gradient rows of each direction. */
+    const size_t doubles = (2 * radius + BLOCK) * w + 2 * BLOCK * w + (BLOCK + 1) * padded + 2 * w + 7 * w;
     double *buffer = calloc(doubles, sizeof(double));
-    const double **pointers = malloc(sizeof(double *) * 2 * (radius + 1));
+    const double **pointers = malloc(sizeof(double *) * (2 * radius + BLOCK));
     if (!buffer || !pointers) {
         free(buffer);
         free(pointers);
@@ -291,20 +319,18 @@ int pirec_canny_classes(const float *image, size_t channels, size_t stride, size
     }
     canny_pass p = {image, channels, stride, w, h, radius, k, weights};
     p.gray = buffer;
-    p.smooth = p.gray + (2 * radius + 1) * w;
-    p.padded = p.smooth + 4 * w;
-    p.ones = p.padded + padded;
+    p.smooth = p.gray + (2 * radius + BLOCK) * w;
+    p.padded = p.smooth + 2 * BLOCK * w;
+    p.ones = p.padded + BLOCK * padded;
     p.divisor = p.ones + padded;
     p.zero = p.divisor + w;
     p.weight = __builtin_nan("");
-    p.above = pointers;
-    p.below = pointers + radius + 1;
+    p.rows = pointers;
     double *rows = p.zero + w;
     double *mag[3] = {rows, rows + w, rows + 2 * w};
     double *gy[2] = {rows + 3 * w, rows + 4 * w}, *gx[2] = {rows + 5 * w, rows + 6 * w};
-    double *work = rows + 7 * w;
-    sobel_row(smoothed_row(&p, 0), smoothed_row(&p, 0), smoothed_row(&p, 1), w, gy[0], gx[0], mag[0], work);
-    sobel_row(smoothed_row(&p, 0), smoothed_row(&p, 1), smoothed_row(&p, 2), w, gy[1], gx[1], mag[1], work);
+    sobel_row(smoothed_row(&p, 0), smoothed_row(&p, 0), smoothed_row(&p, 1), w, gy[0], gx[0], mag[0]);
+    sobel_row(smoothed_row(&p, 0), smoothed_row(&p, 1), smoothed_row(&p, 2), w, gy[1], gx[1], mag[1]);
     for (size_t y = 1; y + 1 < h; y++) {
         /* mag[0] is row y - 1, mag[1] row y; row y + 1 goes into mag[2]. */
         const size_t below = y + 2 < h ? y + 2 : h - 1;
@@ -314,7 +340,7 @@ int pirec_canny_classes(const float *image, size_t channels, size_t stride, size
         gy[0] = gyRow;
         gx[0] = gxRow;
         const double *down2 = smoothed_row(&p, below);
-        sobel_row(smoothed_row(&p, y), smoothed_row(&p, y + 1), down2, w, gy[1], gx[1], mag[2], work);
+        sobel_row(smoothed_row(&p, y), smoothed_row(&p, y + 1), down2, w, gy[1], gx[1], mag[2]);
         suppress_row(mag[0], mag[1], mag[2], gyRow, gxRow, w, low, high, classes + y * w);
         double *oldest = mag[0];
         mag[0] = mag[1];
