@@ -33,11 +33,13 @@ let package = Package(
         .target(name: "CPirecPlugin"),
         // libpng behind setjmp: Swift cannot survive a longjmp, so the C side catches it.
         .target(name: "CPirecPNG", dependencies: ["CLibPNG"]),
+        // glibc's mallopt, which the Glibc module does not export (see HeapTuning).
+        .target(name: "CPirecHeap"),
 
         .target(
             name: "PirecCore",
             dependencies: [
-                "CPirecPlugin", "CPirecPNG", "CLibYAML",
+                "CPirecPlugin", "CPirecPNG", "CPirecHeap", "CLibYAML",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(name: "PirecPluginKit", dependencies: ["CPirecPlugin"]),

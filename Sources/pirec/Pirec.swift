@@ -8,6 +8,8 @@ struct Pirec: ParsableCommand {
     static func main() {
         // Before any plugin loads OpenBLAS (see BLASEnvironment).
         BLASEnvironment.prepare()
+        // Before any job allocates (see HeapTuning).
+        HeapTuning.keepLargeBuffers()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -23,6 +23,8 @@ struct Pirecd: ParsableCommand {
         Daemon.prepareSignals()
         // Before any plugin loads OpenBLAS (see BLASEnvironment).
         BLASEnvironment.prepare()
+        // Before any job allocates (see HeapTuning).
+        HeapTuning.keepLargeBuffers()
         do {
             var command = try parseAsRoot()
             try command.run()
