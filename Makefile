@@ -67,7 +67,7 @@ demo: build
 # Classical plugins against scikit-image, OpenCV and Pillow in the same run (needs
 # the Python packages in bench/requirements.txt); prints a Markdown table.
 bench: build
-	python3 bench/classical.py
+	python3 bench/classical.py --rounds 3
 
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 

@@ -8,7 +8,11 @@ ours/peer < 1 means pirec is faster.
 
     python3 bench/classical.py [--sizes 256,1024] [--repeat N] [--cv-threads 1]
                                [--pirec .build/release/pirec] [--json FILE]
-                               [--only canny]
+                               [--only canny] [--rounds R]
+
+With --rounds R, each comparison runs R times, ours and the peer taking turns, and the
+ratio is the median of the R per-round ratios: on a shared machine whose speed drifts
+by tens of percent within a minute, a ratio from one round each can mislead.
 
 Needs the release build (`make build`) and bench/requirements.txt.
 """
@@ -82,9 +86,9 @@ class Ours:
         self.binary = binary
         self.cache = {}
 
-    def bench(self, plugin, params, png, repeat):
+    def bench(self, plugin, params, png, repeat, round_=0):
         with_json = json.dumps(params, separators=(",", ":"))
-        key = (plugin, with_json, png, repeat)
+        key = (plugin, with_json, png, repeat, round_)
         if key in self.cache:
             return self.cache[key]
         cmd = [self.binary, "bench", "--plugin", plugin, "--with", with_json,
@@ -197,6 +201,9 @@ def main():
                          "thread per job)")
     ap.add_argument("--json", metavar="FILE", help="also write the raw numbers as JSON")
     ap.add_argument("--only", default="", help="only the tasks whose name holds this text (e.g. canny)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="measure each comparison this many times, taking turns; the ratio is "
+                         "the median of the per-round ratios (default: %(default)s)")
     args = ap.parse_args()
 
     try:
@@ -205,6 +212,8 @@ def main():
         ap.error(f"--sizes: not a list of integers: {args.sizes!r}")
     if not sizes or any(s < 8 for s in sizes):
         ap.error("--sizes: each size must be at least 8")
+    if args.rounds < 1:
+        ap.error("--rounds must be at least 1")
     if args.repeat is not None and args.repeat < 1:
         ap.error("--repeat must be at least 1")
     if not (os.path.isfile(args.pirec) and os.access(args.pirec, os.X_OK)):
@@ -235,9 +244,17 @@ def main():
     print(f"- pirec: {header['pirec']} (one thread per job)")
     for note in NOTES:
         print(f"- {note}")
+    if args.rounds > 1:
+        print(f"- {args.rounds} rounds per comparison, ours and the peer taking turns: times are "
+              "medians over the rounds, ours/peer the median of the per-round ratios, "
+              "with their range.")
     print()
-    print("| size | task | ours (ms) | peer | peer (ms) | ours/peer |")
-    print("|---|---|---:|---|---:|---:|")
+    if args.rounds > 1:
+        print("| size | task | ours (ms) | peer | peer (ms) | ours/peer | range |")
+        print("|---|---|---:|---|---:|---:|---|")
+    else:
+        print("| size | task | ours (ms) | peer | peer (ms) | ours/peer |")
+        print("|---|---|---:|---|---:|---:|")
     sys.stdout.flush()
 
     ours = Ours(args.pirec)
@@ -248,21 +265,32 @@ def main():
         for size in sizes:
             for task, plugin, params, png, peer, fn, repeat in comparisons(
                     size, images[size], repeat_for, args.only):
-                mine = ours.bench(plugin, params, png, repeat)
-                theirs = time_peer(fn, repeat)
-                ours_ms = mine.get("median_ms")
-                ratio = ours_ms / theirs["median_ms"] if ours_ms is not None else None
-                failed |= ours_ms is None
+                rounds = []
+                for round_ in range(args.rounds):
+                    # Its own run of ours per peer and round, so each ratio pairs neighbours in time.
+                    mine = ours.bench(plugin, params, png, repeat, (peer, round_) if args.rounds > 1 else 0)
+                    theirs = time_peer(fn, repeat)
+                    rounds.append((mine, theirs))
+                mine_ms = [m.get("median_ms") for m, _ in rounds]
+                failed |= any(v is None for v in mine_ms)
+                ours_ms = None if failed else statistics.median(mine_ms)
+                ratios = [] if failed else [m / t["median_ms"] for m, (_, t) in zip(mine_ms, rounds)]
+                ratio = statistics.median(ratios) if ratios else None
+                mine = dict(rounds[-1][0], median_ms=ours_ms, rounds=mine_ms)
+                theirs = dict(rounds[-1][1], median_ms=statistics.median(t["median_ms"] for _, t in rounds),
+                              rounds=[t["median_ms"] for _, t in rounds])
                 results.append({
                     "size": size, "task": task, "repeat": repeat,
                     "ours": {"plugin": plugin, "with": params,
                              "input": os.path.basename(png), **mine},
                     "peer": {"name": peer, **theirs},
-                    "ratio": ratio,
+                    "ratio": ratio, "ratios": ratios,
                 })
+                spread = f" {min(ratios):.2f}-{max(ratios):.2f} |" if args.rounds > 1 and ratios else (
+                    " |" if args.rounds > 1 else "")
                 print(f"| {size} | {task} | {fmt_ms(ours_ms)} | {peer} | "
                       f"{fmt_ms(theirs['median_ms'])} | "
-                      f"{'error' if ratio is None else f'{ratio:.2f}'} |")
+                      f"{'error' if ratio is None else f'{ratio:.2f}'} |{spread}")
                 sys.stdout.flush()
 
     if args.json:
