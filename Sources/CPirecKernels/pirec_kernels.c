@@ -158,6 +158,7 @@ PIREC_INLINE void sobel_row(const double *up, const double *mid, const double *d
     }
 }
 
+/* Suppression classes of columns x0 ... x1 - 1 of one row (see suppress_row). */
 PIREC_INLINE void suppress_span(const double *up, const double *m, const double *down, const double *gyRow,
                                  const double *gxRow, size_t x0, size_t x1, double low, double high, uint8_t *out) {
     /* Branch-free, so it vectorises: the four cases of skimage pick their neighbours by
