@@ -6,10 +6,8 @@ import PirecCore
 @main
 struct Pirec: ParsableCommand {
     static func main() {
-        // Before any plugin loads OpenBLAS (see BLASEnvironment).
-        BLASEnvironment.prepare()
-        // Before any job allocates (see HeapTuning).
-        HeapTuning.keepLargeBuffers()
+        // Before any plugin loads OpenBLAS or any job allocates.
+        HostProcess.prepare()
         do {
             var command = try parseAsRoot()
             try command.run()

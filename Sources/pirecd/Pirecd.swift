@@ -21,10 +21,8 @@ struct Pirecd: ParsableCommand {
     static func main() {
         // Before any thread exists (OpenBLAS starts its own when a plugin loads it).
         Daemon.prepareSignals()
-        // Before any plugin loads OpenBLAS (see BLASEnvironment).
-        BLASEnvironment.prepare()
-        // Before any job allocates (see HeapTuning).
-        HeapTuning.keepLargeBuffers()
+        // Before any plugin loads OpenBLAS or any job allocates.
+        HostProcess.prepare()
         do {
             var command = try parseAsRoot()
             try command.run()
