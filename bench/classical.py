@@ -272,9 +272,11 @@ def main():
                     theirs = time_peer(fn, repeat)
                     rounds.append((mine, theirs))
                 mine_ms = [m.get("median_ms") for m, _ in rounds]
-                failed |= any(v is None for v in mine_ms)
-                ours_ms = None if failed else statistics.median(mine_ms)
-                ratios = [] if failed else [m / t["median_ms"] for m, (_, t) in zip(mine_ms, rounds)]
+                # A failure of ours fails this row (and the exit status), not the rows after it.
+                row_failed = any(v is None for v in mine_ms)
+                failed |= row_failed
+                ours_ms = None if row_failed else statistics.median(mine_ms)
+                ratios = [] if row_failed else [m / t["median_ms"] for m, (_, t) in zip(mine_ms, rounds)]
                 ratio = statistics.median(ratios) if ratios else None
                 mine = dict(rounds[-1][0], median_ms=ours_ms, rounds=mine_ms)
                 theirs = dict(rounds[-1][1], median_ms=statistics.median(t["median_ms"] for _, t in rounds),

@@ -222,6 +222,9 @@ PIREC_INLINE const double *gray_row(canny_pass *p, size_t y) {
     return p->gray + (y % slots) * p->w;
 }
 
+/* Where smoothed row y lives in the ring of 2 * BLOCK rows. */
+PIREC_INLINE double *smooth_slot(const canny_pass *p, size_t y) { return p->smooth + (y % (2 * BLOCK)) * p->w; }
+
 /* out[x] = centre[x] * k[0] + sum over t = radius..1 of (above(t)[x] + below(t)[x]) * k[t] for
  * `count` rows: row j's above(t) is rows[j - t] and below(t) rows[j + t]. */
 PIREC_INLINE void column_rows(const double *const *rows, size_t count, size_t w, const double *k, size_t radius,
@@ -264,7 +267,7 @@ PIREC_INLINE void smooth_rows(canny_pass *p, size_t y0, size_t count) {
     const double *k = p->k;
     if (!k) {
         for (size_t j = 0; j < count; j++)
-            memcpy(p->smooth + ((y0 + j) % (2 * BLOCK)) * w, gray_row(p, y0 + j), sizeof(double) * w);
+            memcpy(smooth_slot(p, y0 + j), gray_row(p, y0 + j), sizeof(double) * w);
         return;
     }
     gray_row(p, y0 + count - 1 + radius < h ? y0 + count - 1 + radius : h - 1);
@@ -287,7 +290,7 @@ PIREC_INLINE void smooth_rows(canny_pass *p, size_t y0, size_t count) {
             symmetric_row(p->ones + radius, p->divisor, w, k, radius, NULL);
             for (size_t i = 0; i < w; i++) p->divisor[i] = p->divisor[i] + __DBL_EPSILON__;
         }
-        symmetric_row(out[j], p->smooth + (y % (2 * BLOCK)) * w, w, k, radius, p->divisor);
+        symmetric_row(out[j], smooth_slot(p, y), w, k, radius, p->divisor);
     }
 }
 
@@ -298,7 +301,7 @@ PIREC_INLINE const double *smoothed_row(canny_pass *p, size_t y) {
         smooth_rows(p, p->smoothNext, count);
         p->smoothNext += count;
     }
-    return p->smooth + (y % (2 * BLOCK)) * p->w;
+    return smooth_slot(p, y);
 }
 
 PIREC_CLONES
