@@ -51,13 +51,31 @@ SIZE = 128
 HELDOUT_MIN = 320
 SPLIT_FILE = os.path.join(HERE, "heldout.txt")
 
-# Hyperparameter confusion for training, and the one fixed held-out variant.
-V_TRAIN = 3
+# Hyperparameter confusion for training over PI-REC's own ranges scaled to 128 px, and
+# the fixed held-out settings (training/evaluate.py reports each). A variant is
+# (kind, sigma, median, K, final median, min_length, dilate): kind "quantized" is pirec's
+# color-quantizer on the picture, kind "flat" is a hand-drawn-style colour domain (flat
+# fills of the regions, see flat_fill) with sketch-like edges (short pieces dropped,
+# lines optionally dilated by one pixel, as a mouse draws them).
+V_TRAIN = 4
+FLAT_PER_PICTURE = 1  # of the V_TRAIN variants, this many are "flat"
 SIGMAS = [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0]
-MEDIANS = [3, 5, 7, 9, 11]
+MEDIANS = list(range(9, 38, 2))
 KS = [2, 3, 4, 5, 6, 7, 8]
+FINAL_MEDIANS = [1, 3, 5]
+MIN_LENGTHS = [0, 8, 16, 32]
 SEED = 20240607
-HELDOUT_PARAMS = (2.0, 7, 6)
+HELDOUT_SETTINGS = {  # name: variant; the order is the held-out file's variant order
+    "pirec": ("quantized", 2.5, 25, 4, 3, 0, 0),
+    "pirec-k6": ("quantized", 2.5, 25, 6, 3, 0, 0),
+    "fine": ("quantized", 2.0, 13, 4, 3, 0, 0),
+    "mild": ("quantized", 2.0, 7, 6, 3, 0, 0),
+    "flat": ("flat", 2.0, 0, 6, 1, 16, 1),
+}
+# Painted backgrounds: this share of the training pictures is also kept a second time
+# composited onto a coloured background (flat, sky and ground, gradient), so the
+# networks learn to keep colours the user paints instead of bleaching them to white.
+BACKGROUND_SHARE = 0.4
 
 SKIN_TONES = set(range(0x1F3FB, 0x1F400))
 VS16, ZWJ, KEYCAP = 0xFE0F, 0x200D, 0x20E3
@@ -196,16 +214,82 @@ def read_glyphs(font_path):
     return glyphs, stats
 
 
-def to_image(png):
-    """Composite on white, pad to a centred white square, LANCZOS to SIZE: RGB uint8."""
+def to_image(png, matte=(255, 255, 255)):
+    """Composite on `matte`, pad to a centred square of it, LANCZOS to SIZE: RGB uint8."""
     im = Image.open(io.BytesIO(png)).convert("RGBA")
-    white = Image.new("RGBA", im.size, (255, 255, 255, 255))
-    im = Image.alpha_composite(white, im).convert("RGB")
+    under = Image.new("RGBA", im.size, matte + (255,))
+    im = Image.alpha_composite(under, im).convert("RGB")
     w, h = im.size
     side = max(w, h)
-    square = Image.new("RGB", (side, side), (255, 255, 255))
+    square = Image.new("RGB", (side, side), matte)
     square.paste(im, ((side - w) // 2, (side - h) // 2))
     return np.asarray(square.resize((SIZE, SIZE), Image.LANCZOS), dtype=np.uint8)
+
+
+def background(rng):
+    """A painted background, float [SIZE, SIZE, 3] in 0..255: a flat colour, sky over
+    ground, or a soft gradient, in the saturated and pastel colours people fill with."""
+    def colour():
+        hue, sat, val = rng.random(), rng.uniform(0.25, 0.9), rng.uniform(0.45, 1.0)
+        return np.array(Image.new("HSV", (1, 1), (int(hue * 255), int(sat * 255), int(val * 255)))
+                        .convert("RGB").getpixel((0, 0)), np.float64)
+    kind = rng.integers(3)
+    y = np.linspace(0, 1, SIZE)[:, None, None]
+    if kind == 0:
+        return np.broadcast_to(colour(), (SIZE, SIZE, 3)).astype(np.float64)
+    top, bottom = colour(), colour()
+    if kind == 1:
+        horizon = rng.uniform(0.55, 0.85)
+        t = (y >= horizon).astype(np.float64)
+    else:
+        x = np.linspace(0, 1, SIZE)[None, :, None]
+        angle = rng.uniform(0, np.pi)
+        t = np.clip(np.cos(angle) * y + np.sin(angle) * x, 0, 1)
+        t = np.broadcast_to(t, (SIZE, SIZE, 1))
+    return top * (1 - t) + bottom * t
+
+
+def on_background(on_white, on_black, bg):
+    """The glyph over `bg` from its renders on white and on black (both LANCZOS-resized:
+    linear, so on_white - on_black is 255 times the resized transparency)."""
+    w, b = on_white.astype(np.float64), on_black.astype(np.float64)
+    return np.clip(np.rint(b + (w - b) * bg / 255), 0, 255).astype(np.uint8)
+
+
+def flat_fill(image, k, seed):
+    """A hand-drawn-style colour domain: felzenszwalb regions, each filled with its median
+    colour, then k-means (OpenCV's) down to K flat colours. No blur, so region borders
+    stay where the picture's are, as in a flat colour file a person fills."""
+    import cv2
+    from skimage.segmentation import felzenszwalb
+
+    from scipy import ndimage
+
+    labels = felzenszwalb(image, scale=200, sigma=0.6, min_size=40)
+    regions = np.arange(labels.max() + 1)
+    medians = np.stack([ndimage.median(image[..., c], labels, regions) for c in range(3)], 1)
+    filled = medians.astype(image.dtype)[labels]
+    pixels = filled.reshape(-1, 3).astype(np.float32)
+    cv2.setRNGSeed(seed)
+    k = min(k, len(np.unique(pixels, axis=0)))
+    _, idx, centres = cv2.kmeans(pixels, k, None, (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 10, 1.0),
+                                 3, cv2.KMEANS_PP_CENTERS)
+    return np.clip(np.rint(centres), 0, 255).astype(np.uint8)[idx[:, 0]].reshape(image.shape)
+
+
+def sketch_edges(edges, min_length, dilate):
+    """Canny edges as a person draws them: pieces under min_length pixels dropped
+    (8-connected), lines optionally one pixel thicker."""
+    from scipy import ndimage
+
+    out = edges.astype(bool)
+    if min_length:
+        labels, n = ndimage.label(out, structure=np.ones((3, 3)))
+        sizes = ndimage.sum(out, labels, range(1, n + 1))
+        out = np.isin(labels, 1 + np.flatnonzero(sizes >= min_length))
+    if dilate:
+        out = ndimage.binary_dilation(out, structure=ndimage.generate_binary_structure(2, 1))
+    return out.astype(np.uint8)
 
 
 # ---------------------------------------------------------------------------------------
@@ -257,11 +341,11 @@ def edge_pipeline(sigma):
     return "edge_s" + fmt_sigma(sigma)
 
 
-def color_pipeline(median, k):
-    return "color_m%d_k%d" % (median, k)
+def color_pipeline(median, k, final):
+    return "color_m%d_k%d_f%d" % (median, k, final)
 
 
-def write_config(path, edge_sigmas, color_pairs, workers):
+def write_config(path, edge_sigmas, color_settings, workers):
     lines = ["# Generated by training/dataset.py: one pipeline per parameter combination.",
              "workers: %d" % workers, "pipelines:"]
     for s in sorted(edge_sigmas):
@@ -270,12 +354,12 @@ def write_config(path, edge_sigmas, color_pairs, workers):
                   "    chain:",
                   "      - plugin: edge-extractor",
                   "        with: { method: canny, sigma: %.1f }" % s]
-    for m, k in sorted(color_pairs):
-        lines += ["  - name: %s" % color_pipeline(m, k),
+    for m, k, f in sorted(color_settings):
+        lines += ["  - name: %s" % color_pipeline(m, k, f),
                   "    output_slot: color",
                   "    chain:",
                   "      - plugin: color-quantizer",
-                  "        with: { median: %d, colors: %d }" % (m, k)]
+                  "        with: { median: %d, colors: %d, final_median: %d }" % (m, k, f)]
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
 
@@ -301,19 +385,21 @@ def run_pipeline(pirec, config, pipeline, names, png_dir, work):
 
 
 def make_inputs(pirec, images, params, work, workers):
-    """params: {name: [(sigma, median, K), ...]}. Returns edges, colors per name."""
+    """params: {name: [variant, ...]} (variants as in HELDOUT_SETTINGS). Returns
+    {(name, j): edge} and {(name, j): colour} for every variant j, and the pipeline count."""
     png_dir = os.path.join(work, "png")
     os.makedirs(png_dir)
     for n, img in images.items():
         Image.fromarray(img).save(os.path.join(png_dir, n + ".png"))
     by_sigma, by_color = defaultdict(set), defaultdict(set)
     for n, variants in params.items():
-        for s, m, k in variants:
+        for kind, s, m, k, f, _, _ in variants:
             by_sigma[s].add(n)
-            by_color[(m, k)].add(n)
+            if kind == "quantized":
+                by_color[(m, k, f)].add(n)
     config = os.path.join(work, "pirec.yaml")
     write_config(config, by_sigma, by_color, workers)
-    edge_out, color_out = {}, {}
+    canny, quantized = {}, {}
     for s in sorted(by_sigma):
         for n, a in run_pipeline(pirec, config, edge_pipeline(s), sorted(by_sigma[s]), png_dir, work).items():
             if a.ndim == 3:
@@ -321,14 +407,25 @@ def make_inputs(pirec, images, params, work, workers):
             vals = np.unique(a)
             if not set(vals.tolist()) <= {0, 255}:
                 raise SystemExit("edge map of %s is not binary: %s" % (n, vals[:10]))
-            edge_out[(n, s)] = (a == 255).astype(np.uint8)
-    for m, k in sorted(by_color):
-        for n, a in run_pipeline(pirec, config, color_pipeline(m, k), sorted(by_color[(m, k)]), png_dir, work).items():
+            canny[(n, s)] = (a == 255).astype(np.uint8)
+    for m, k, f in sorted(by_color):
+        for n, a in run_pipeline(pirec, config, color_pipeline(m, k, f), sorted(by_color[(m, k, f)]),
+                                 png_dir, work).items():
             if a.ndim == 2:
                 a = np.repeat(a[..., None], 3, axis=2)
-            color_out[(n, m, k)] = a[..., :3].astype(np.uint8)
-    pipelines = len(by_sigma) + len(by_color)
-    return edge_out, color_out, pipelines
+            quantized[(n, m, k, f)] = a[..., :3].astype(np.uint8)
+    edge_out, color_out = {}, {}
+    for n, variants in params.items():
+        for j, (kind, s, m, k, f, length, dilate) in enumerate(variants):
+            edge_out[(n, j)] = sketch_edges(canny[(n, s)], length, dilate)
+            color_out[(n, j)] = (quantized[(n, m, k, f)] if kind == "quantized"
+                                 else flat_fill(images[n], k, SEED + j))
+    return edge_out, color_out, len(by_sigma) + len(by_color)
+
+
+def variant_row(variant):
+    kind, *numbers = variant
+    return [float(kind == "flat")] + [float(x) for x in numbers]
 
 
 def assemble(names, images, params, edge_out, color_out):
@@ -337,22 +434,23 @@ def assemble(names, images, params, edge_out, color_out):
         "images": np.stack([images[x] for x in names]),
         "edges": np.zeros((n, v, SIZE, SIZE), np.uint8),
         "colors": np.zeros((n, v, SIZE, SIZE, 3), np.uint8),
-        "params": np.zeros((n, v, 3), np.float32),
+        # per variant: flat (0/1), sigma, median, K, final median, min_length, dilate
+        "params": np.zeros((n, v, 7), np.float32),
         "names": np.array(names, dtype=str),
     }
     for i, x in enumerate(names):
-        for j, (s, m, k) in enumerate(params[x]):
-            out["edges"][i, j] = edge_out[(x, s)]
-            out["colors"][i, j] = color_out[(x, m, k)]
-            out["params"][i, j] = (s, m, k)
+        for j, variant in enumerate(params[x]):
+            out["edges"][i, j] = edge_out[(x, j)]
+            out["colors"][i, j] = color_out[(x, j)]
+            out["params"][i, j] = variant_row(variant)
     return out
 
 
-def baseline(data):
+def baseline(data, j):
     from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
     ps, ss = [], []
-    for img, col in zip(data["images"], data["colors"][:, 0]):
+    for img, col in zip(data["images"], data["colors"][:, j]):
         ps.append(peak_signal_noise_ratio(img, col, data_range=255))
         ss.append(structural_similarity(img, col, data_range=255, channel_axis=-1))
     return float(np.mean(ps)), float(np.mean(ss))
@@ -434,14 +532,31 @@ def main():
     print("split check: no design on both sides (%d train designs, %d held-out designs)"
           % (len(train_designs), len(held_designs)))
 
-    # Parameters: V_TRAIN variants per training image from a fixed seed, in name order.
+    # Painted backgrounds: a fixed share of the training pictures again, as NAME-bg.
     rng = np.random.default_rng(SEED)
+    for n in list(train):
+        if rng.random() < BACKGROUND_SHARE:
+            painted = n + "-bg"
+            images[painted] = on_background(images[n], to_image(pngs[n], (0, 0, 0)), background(rng))
+            train.append(painted)
+    train.sort()
+
+    # Variants: V_TRAIN per training picture from a fixed seed, in name order (the last
+    # FLAT_PER_PICTURE of them flat); the held-out settings in their fixed order.
+    def pick(values):
+        return values[rng.integers(len(values))]
+
     params = {}
     for n in train:
-        params[n] = [(float(SIGMAS[rng.integers(len(SIGMAS))]), int(MEDIANS[rng.integers(len(MEDIANS))]),
-                      int(KS[rng.integers(len(KS))])) for _ in range(V_TRAIN)]
+        params[n] = []
+        for j in range(V_TRAIN):
+            flat = j >= V_TRAIN - FLAT_PER_PICTURE
+            sketchy = flat or rng.random() < 0.25
+            params[n].append(("flat" if flat else "quantized", float(pick(SIGMAS)), 0 if flat else int(pick(MEDIANS)),
+                              int(pick(KS)), 1 if flat else int(pick(FINAL_MEDIANS)),
+                              int(pick(MIN_LENGTHS)) if sketchy else 0, int(sketchy and rng.random() < 0.5)))
     for n in held:
-        params[n] = [HELDOUT_PARAMS]
+        params[n] = list(HELDOUT_SETTINGS.values())
 
     t1 = time.time()
     work = args.work or tempfile.mkdtemp(prefix="pirec-dataset-")
@@ -458,24 +573,26 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     train_data = assemble(train, images, params, edge_out, color_out)
     held_data = assemble(held, images, params, edge_out, color_out)
+    held_data["settings"] = np.array(list(HELDOUT_SETTINGS), dtype=str)
     for path, data in ((outputs[0], train_data), (outputs[1], held_data)):
         tmp = path + ".tmp.npz"
         np.savez_compressed(tmp, **data)
         os.replace(tmp, path)
     t3 = time.time()
 
-    psnr, ssim = baseline(held_data)
     nflags = sum(is_flag_or_keycap(s) for s in seqs.values())
     print()
     print("font: %s (CBDT ppem %d)" % (args.font, PPEM))
     print("glyph bitmaps: %d, duplicates removed: %d, images: %d (flags and keycaps: %d)"
           % (stats["bitmaps"], len(dups), len(names), nflags))
     print("designs: %d (train %d, held out %d)" % (len(designs), len(train_designs), len(held_designs)))
-    print("train: %d images x %d variants; held out: %d images x 1 (sigma %g, median %d, K %d)"
-          % (len(train), V_TRAIN, len(held), *HELDOUT_PARAMS))
+    print("train: %d images (%d on painted backgrounds) x %d variants; held out: %d images x %d settings"
+          % (len(train), sum(n.endswith("-bg") for n in train), V_TRAIN, len(held), len(HELDOUT_SETTINGS)))
     print("pirec pipelines run: %d" % npipes)
     print("time: %.1f s (glyphs %.1f, pirec %.1f, saving %.1f)" % (t3 - t0, t1 - t0, t2 - t1, t3 - t2))
-    print("trivial baseline, held-out colour domain vs image: PSNR %.2f dB, SSIM %.3f" % (psnr, ssim))
+    for j, setting in enumerate(HELDOUT_SETTINGS):
+        print("trivial baseline, held-out colour domain vs image, %s: PSNR %.2f dB, SSIM %.3f"
+              % ((setting,) + baseline(held_data, j)))
     print("wrote %s" % ", ".join(outputs))
 
 

@@ -11,18 +11,29 @@ phases. Losses: L1 + adversarial (hinge) + discriminator feature matching; no pe
 or style loss (they need pretrained VGG weights, which we do not download).
 
 Data: training/data/train.npz from training/dataset.py (inputs made by pirec's own
-plugins, three hyperparameter-confusion variants per picture), random variant and
-horizontal flip per sample. Runs on CPU (2 cores) or CUDA; resumable: the run folder
-holds `last.pt` (generator, discriminator, optimisers, step), saved every --save-every
-steps and at the end; checkpoints stay out of git. Fixed seed.
+plugins and hand-drawn-style flat variants, four per picture, part of the pictures on
+painted backgrounds), random variant and horizontal flip per sample. Runs on CPU (2
+cores) or CUDA. An exponential moving average of the network's weights (EMA) is kept
+beside it; that is what gets shipped.
 
-    python3 training/train.py --phase generating --run training/runs/g32 \
-        --width 32 --blocks 4 --minutes 30 [--init training/runs/imit/last.pt] [--resume]
+Resumable two ways:
+- within a machine, the run folder's `last.pt` (networks, EMA, optimisers, step) with
+  --resume; checkpoints stay out of git;
+- across machines, --resume-state DIR: DIR/PHASE.safetensors holds the network, its EMA
+  and the discriminator in fp16 (about 11 MB a phase; the Adam moments are dropped and
+  re-warmed over the first 200 steps), with the step, the training minutes and the
+  network's shape in its metadata. It is written every --save-every steps and at the
+  end; commit it when you stop (DIR is training/state in the repository).
+
+    python3 training/train.py --phase generating --resume-state training/state --minutes 120 \
+        --residual --init-safetensors models/emoji/generator.safetensors --crop 64 --crop-minutes 100
 
 Use LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 on the CPU (steadier, faster).
 """
 
 import argparse
+import copy
+import json
 import math
 import os
 import sys
@@ -103,24 +114,94 @@ class Batches:
         return gt, edge, color
 
 
+STATE_PREFIXES = ("net", "ema", "disc")
+WARMUP_STEPS = 200  # re-warm Adam after resuming from a state file (its moments are not kept)
+
+
+def save_state(path, nets, meta):
+    """nets: {prefix: module}; fp16 tensors, metadata as strings (pirec_net's writer)."""
+    from pirec_net import write_safetensors
+
+    tensors = {f"{prefix}.{k}": v.detach().to(torch.float16).cpu()
+               for prefix, net in nets.items() for k, v in net.state_dict().items()}
+    write_safetensors(tensors, path, {k: str(v) for k, v in meta.items()})
+
+
+def load_state(path):
+    """({prefix: state_dict in float32}, metadata) of a file written by save_state."""
+    from safetensors import safe_open
+
+    with safe_open(path, "pt") as f:
+        meta = f.metadata()
+        parts = {p: {} for p in STATE_PREFIXES}
+        for key in f.keys():
+            prefix, name = key.split(".", 1)
+            parts[prefix][name] = f.get_tensor(key).float()
+    return parts, meta
+
+
+def load_generator(path, device):
+    """A frozen generator from a run's last.pt (its EMA when it has one), a state file
+    (its EMA) or exported weights (.safetensors with the engine's metadata)."""
+    if path.endswith(".pt"):
+        state = torch.load(path, map_location=device)
+        net = Generator(state["width"], state["blocks"], residual=state.get("residual", False))
+        net.load_state_dict(state.get("ema") or state["generator"])
+    else:
+        from safetensors import safe_open
+
+        with safe_open(path, "pt") as f:
+            meta = f.metadata()
+        if "arch" in meta:
+            from safetensors.torch import load_file
+            net = Generator(int(meta["width"]), int(meta["blocks"]), residual=meta.get("output") == "residual")
+            net.load_state_dict({k: v.float() for k, v in load_file(path).items()})
+        else:
+            parts, meta = load_state(path)
+            net = Generator(int(meta["width"]), int(meta["blocks"]), residual=meta["residual"] == "True")
+            net.load_state_dict(parts["ema"])
+    net = net.to(device).eval()
+    for p in net.parameters():
+        p.requires_grad_(False)
+    return net
+
+
+def learning_rate(args, seconds):
+    """The step's learning rate: constant, a drop to a third after --lr-drop-minutes, or a
+    cosine from --lr down to --lr-end over --minutes of training."""
+    if args.lr_end is not None:
+        t = min(1.0, seconds / (args.minutes * 60))
+        return args.lr_end + (args.lr - args.lr_end) * 0.5 * (1 + math.cos(math.pi * t))
+    if args.lr_drop_minutes and seconds >= args.lr_drop_minutes * 60:
+        return args.lr / 3
+    return args.lr
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--phase", required=True, choices=["imitation", "generating", "refinement"])
-    ap.add_argument("--run", required=True, help="run folder (checkpoints, log)")
+    ap.add_argument("--run", help="run folder (last.pt); default training/runs/PHASE")
+    ap.add_argument("--resume-state", metavar="DIR",
+                    help="continue from DIR/PHASE.safetensors when it exists, and write it back there")
     ap.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "data", "train.npz"))
     ap.add_argument("--width", type=int, default=32)
     ap.add_argument("--blocks", type=int, default=4)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--lr", type=float, default=3e-4)
+    ap.add_argument("--lr-end", type=float, default=None,
+                    help="cosine decay from --lr to this by --minutes (instead of a constant rate)")
     ap.add_argument("--lr-drop-minutes", type=float, default=None,
                     help="drop the learning rate to a third after this many minutes")
+    ap.add_argument("--ema", type=float, default=0.999, help="EMA decay per step")
     ap.add_argument("--minutes", type=float, default=30, help="stop after this much training time")
     ap.add_argument("--steps", type=int, default=None, help="or after this many steps in all")
     ap.add_argument("--init", help="checkpoint to start the generator and discriminator from")
     ap.add_argument("--init-safetensors",
                     help="start the generator from exported weights (e.g. models/emoji/generator.safetensors), "
                          "to continue from shipped models when the checkpoints are gone")
-    ap.add_argument("--generator", help="refinement: the trained generator's checkpoint")
+    ap.add_argument("--generator",
+                    help="refinement: the trained generator (last.pt, a state file or exported .safetensors); "
+                         "default with --resume-state: DIR/generating.safetensors")
     ap.add_argument("--resume", action="store_true", help="continue the run folder's last.pt")
     ap.add_argument("--residual", action="store_true",
                     help="predict a correction to the RGB input (output = input + tanh); started from a "
@@ -128,6 +209,9 @@ def main():
     ap.add_argument("--l1", type=float, default=1.0)
     ap.add_argument("--adv", type=float, default=0.01)
     ap.add_argument("--fm", type=float, default=0.1)
+    ap.add_argument("--gan-after-minutes", type=float, default=0,
+                    help="L1 alone (no discriminator, faster steps) until this many minutes, then "
+                         "L1 + adversarial + feature matching")
     ap.add_argument("--crop", type=int, default=None,
                     help="train on random square crops of this size (about 4x more pictures a "
                          "second at 64 than at 128), until --crop-minutes")
@@ -141,72 +225,113 @@ def main():
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+    def step_seconds(start, cpu_start):
+        """Training time of a step. On the CPU: the process's CPU time over its threads, so
+        a run niced under builds and tests counts only the time it really computed (and a
+        SIGSTOP pause nothing); on CUDA the wall time, at most 30 s (a pause)."""
+        wall = time.time() - start
+        if device.type == "cuda":
+            return min(wall, 30.0)
+        return min(wall, (time.process_time() - cpu_start) / args.threads)
+
     rng = np.random.default_rng(args.seed)
-    os.makedirs(args.run, exist_ok=True)
-    last = os.path.join(args.run, "last.pt")
+    run = args.run or os.path.join(os.path.dirname(os.path.abspath(__file__)), "runs", args.phase)
+    os.makedirs(run, exist_ok=True)
+    last = os.path.join(run, "last.pt")
+    state_file = os.path.join(args.resume_state, f"{args.phase}.safetensors") if args.resume_state else None
 
     net = Generator(args.width, args.blocks, residual=args.residual).to(device)
     disc = Discriminator().to(device)
-    opt_g = torch.optim.Adam(net.parameters(), lr=args.lr, betas=(0.0, 0.9))
-    opt_d = torch.optim.Adam(disc.parameters(), lr=args.lr * 0.1, betas=(0.0, 0.9))
-    step, trained_seconds = 0, 0.0
+    step, trained_seconds, warm_from = 0, 0.0, None
+    ema_state = None
     if args.resume and os.path.exists(last):
         state = torch.load(last, map_location=device)
         net.load_state_dict(state["generator"])
         disc.load_state_dict(state["discriminator"])
-        opt_g.load_state_dict(state["opt_g"])
-        opt_d.load_state_dict(state["opt_d"])
+        ema_state = state.get("ema")
         step, trained_seconds = state["step"], state["seconds"]
         net.residual = state.get("residual", False)
-        rng = np.random.default_rng(args.seed + step)
         print(f"resumed {last} at step {step} ({trained_seconds / 60:.1f} min)")
-    elif args.init:
-        state = torch.load(args.init, map_location=device)
-        net.load_state_dict(state["generator"])
-        disc.load_state_dict(state["discriminator"])
-        # A residual network starts as the identity: from a direct generator, and for the
-        # refinement phase always (so the refiner starts by keeping the generator's picture).
-        if args.residual and (not state.get("residual", False) or args.phase == "refinement"):
-            net.start_residual()
-            print("residual output: last layer zeroed, so training starts from the input itself")
-        print(f"initialised from {args.init} ({state['phase']}, step {state['step']})")
-    if args.init_safetensors and not (args.resume and os.path.exists(last)):
-        from safetensors.torch import load_file
-        net.load_state_dict({k: v.float() for k, v in load_file(args.init_safetensors).items()})
-        print(f"generator initialised from {args.init_safetensors}")
+    elif state_file and os.path.exists(state_file):
+        parts, meta = load_state(state_file)
+        net = Generator(int(meta["width"]), int(meta["blocks"]), residual=meta["residual"] == "True").to(device)
+        net.load_state_dict(parts["net"])
+        disc.load_state_dict(parts["disc"])
+        ema_state = parts["ema"]
+        step, trained_seconds, warm_from = int(meta["step"]), float(meta["seconds"]), int(meta["step"])
+        print(f"resumed {state_file} at step {step} ({trained_seconds / 60:.1f} min); Adam re-warms "
+              f"over {WARMUP_STEPS} steps")
+    else:
+        if args.init:
+            state = torch.load(args.init, map_location=device)
+            net.load_state_dict(state["generator"])
+            disc.load_state_dict(state["discriminator"])
+            # A residual network starts as the identity: from a direct generator, and for the
+            # refinement phase always (so the refiner starts by keeping the generator's picture).
+            if args.residual and (not state.get("residual", False) or args.phase == "refinement"):
+                net.start_residual()
+                print("residual output: last layer zeroed, so training starts from the input itself")
+            print(f"initialised from {args.init} ({state['phase']}, step {state['step']})")
+        if args.init_safetensors:
+            from safetensors.torch import load_file
+            net.load_state_dict({k: v.float() for k, v in load_file(args.init_safetensors).items()})
+            print(f"generator initialised from {args.init_safetensors}")
+    rng = np.random.default_rng(args.seed + step)
+    args.width, args.blocks = net.width, net.blocks
+    ema = copy.deepcopy(net).eval()
+    if ema_state is not None:
+        ema.load_state_dict(ema_state)
+    for p in ema.parameters():
+        p.requires_grad_(False)
+    opt_g = torch.optim.Adam(net.parameters(), lr=args.lr, betas=(0.0, 0.9))
+    opt_d = torch.optim.Adam(disc.parameters(), lr=args.lr * 0.1, betas=(0.0, 0.9))
+    if args.resume and os.path.exists(last):
+        opt_g.load_state_dict(state["opt_g"])
+        opt_d.load_state_dict(state["opt_d"])
+
     frozen = None
     if args.phase == "refinement":
-        if not args.generator:
-            sys.exit("refinement needs --generator CHECKPOINT (the trained generating phase)")
-        gstate = torch.load(args.generator, map_location=device)
-        frozen = Generator(gstate["width"], gstate["blocks"], residual=gstate.get("residual", False)).to(device).eval()
-        frozen.load_state_dict(gstate["generator"])
-        for p in frozen.parameters():
-            p.requires_grad_(False)
+        source = args.generator or (os.path.join(args.resume_state, "generating.safetensors")
+                                    if args.resume_state else None)
+        if not source:
+            sys.exit("refinement needs --generator (the trained generating phase) or --resume-state")
+        frozen = load_generator(source, device)
+        print(f"refining the pictures of {source}")
 
     data = Batches(args.data, args.batch, rng)
 
     def save():
-        state = {"generator": net.state_dict(), "discriminator": disc.state_dict(),
+        state = {"generator": net.state_dict(), "discriminator": disc.state_dict(), "ema": ema.state_dict(),
                  "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "step": step,
                  "seconds": trained_seconds, "phase": args.phase, "width": args.width, "residual": net.residual,
                  "blocks": args.blocks, "args": vars(args)}
         torch.save(state, last + ".tmp")
         os.replace(last + ".tmp", last)
+        if state_file:
+            os.makedirs(args.resume_state, exist_ok=True)
+            save_state(state_file, {"net": net, "ema": ema, "disc": disc}, {
+                "phase": args.phase, "step": step, "seconds": f"{trained_seconds:.1f}", "width": args.width,
+                "blocks": args.blocks, "residual": net.residual, "args": json.dumps(vars(args), sort_keys=True)})
 
     print(f"phase {args.phase}: width {args.width}, {args.blocks} blocks, {len(data)} pictures, "
           f"batch {args.batch}, device {device}", flush=True)
     window = time.time()
     seen = 0
+    loss_d = adv = fm = torch.zeros(())
     while True:
         if args.steps is not None and step >= args.steps:
             break
         if trained_seconds >= args.minutes * 60:
             break
-        lr = args.lr / 3 if args.lr_drop_minutes and trained_seconds >= args.lr_drop_minutes * 60 else args.lr
+        lr = learning_rate(args, trained_seconds)
+        if warm_from is not None:
+            lr *= min(1.0, (step - warm_from + 1) / WARMUP_STEPS)
         for group in opt_g.param_groups:
             group["lr"] = lr
-        start = time.time()
+        for group in opt_d.param_groups:
+            group["lr"] = lr * 0.1
+        start, cpu_start = time.time(), time.process_time()
         gt, edge, color = (t.to(device) for t in data.next())
         cropping = args.crop and (args.crop_minutes is None or trained_seconds < args.crop_minutes * 60)
         if cropping and args.crop < gt.shape[-1]:
@@ -221,32 +346,38 @@ def main():
             with torch.no_grad():
                 rgb = frozen(torch.cat([color, edge], 1))
         fake = net(torch.cat([rgb, edge], 1))
-
-        # Discriminator: hinge loss.
-        opt_d.zero_grad(set_to_none=True)
-        real_logits, _ = disc(gt)
-        fake_logits, _ = disc(fake.detach())
-        loss_d = F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
-        loss_d.backward()
-        opt_d.step()
-
-        # Generator: L1 + adversarial + feature matching.
-        opt_g.zero_grad(set_to_none=True)
-        fake_logits, fake_features = disc(fake)
-        with torch.no_grad():
-            _, real_features = disc(gt)
         l1 = F.l1_loss(fake, gt)
-        adv = -fake_logits.mean()
-        fm = sum(F.l1_loss(f, r) for f, r in zip(fake_features, real_features))
-        loss_g = args.l1 * l1 + args.adv * adv + args.fm * fm
+        gan = trained_seconds >= args.gan_after_minutes * 60
+
+        if gan:
+            # Discriminator: hinge loss.
+            opt_d.zero_grad(set_to_none=True)
+            real_logits, _ = disc(gt)
+            fake_logits, _ = disc(fake.detach())
+            loss_d = F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
+            loss_d.backward()
+            opt_d.step()
+
+        # Generator: L1 (+ adversarial + feature matching).
+        opt_g.zero_grad(set_to_none=True)
+        loss_g = args.l1 * l1
+        if gan:
+            fake_logits, fake_features = disc(fake)
+            with torch.no_grad():
+                _, real_features = disc(gt)
+            adv = -fake_logits.mean()
+            fm = sum(F.l1_loss(f, r) for f, r in zip(fake_features, real_features))
+            loss_g = loss_g + args.adv * adv + args.fm * fm
         loss_g.backward()
         opt_g.step()
+        with torch.no_grad():
+            decay = min(args.ema, (1 + step) / (10 + step))
+            for e, p in zip(ema.parameters(), net.parameters()):
+                e.lerp_(p, 1 - decay)
 
         step += 1
         seen += args.batch
-        # A step is a fraction of a second; a long one means the process was paused (SIGSTOP
-        # while benchmarks run), which is not training time.
-        trained_seconds += min(time.time() - start, 30.0)
+        trained_seconds += step_seconds(start, cpu_start)
         if step % args.save_every == 0:
             save()
         if time.time() - window >= 30:
@@ -256,7 +387,8 @@ def main():
                   f"{rate:.1f} img/s", flush=True)
             window, seen = time.time(), 0
     save()
-    print(f"saved {last} at step {step} ({trained_seconds / 60:.1f} min)", flush=True)
+    print(f"saved {last} at step {step} ({trained_seconds / 60:.1f} min)"
+          + (f" and {state_file}" if state_file else ""), flush=True)
 
 
 if __name__ == "__main__":
