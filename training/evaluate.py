@@ -16,14 +16,17 @@ For every setting it writes the pairs pirec takes (NAME_e.png, NAME_c.png), runs
 is NAME.stage1.png) and reports mean PSNR and SSIM against the ground truth of the
 colour domain, the generator and the refined output, and the gains over the colour
 domain. Contact sheets (16 rows: edge | colour | generator | refined | ground truth) go
-to MODELS/heldout-SETTING.png, and one for the bundled drawn pairs (examples/sketch,
+to MODELS/heldout-SETTING.png (or --sheets DIR), and one for the bundled drawn pairs (examples/sketch,
 examples/pair through the sketch pipeline: sketch | colour | generator | refined) to
 MODELS/sketches.png.
 
     python3 training/evaluate.py [--quick] [--settings pirec,flat] [--models models/emoji]
-                                 [--json FILE] [--no-sheets]
+                                 [--generator FILE] [--refiner FILE] [--json FILE] [--no-sheets]
 
---quick uses 64 of the 320 pictures (evenly spread), for checks during training.
+--quick uses 64 of the 320 pictures (evenly spread), for checks during training;
+--generator and --refiner take exported weights or training state files
+(training/state/PHASE.safetensors, whose EMA is exported for the run), in place of the
+models folder's.
 """
 
 import argparse
@@ -117,7 +120,7 @@ def evaluate_settings(args, data, work):
         if not args.no_sheets:
             rows = np.linspace(0, len(names) - 1, 16).astype(int)
             sheet([[data["edges"][picked[i], j] * 255, colors[i], generated[i], refined[i], images[i]]
-                   for i in rows], os.path.join(args.models, f"heldout-{setting}.png"))
+                   for i in rows], os.path.join(args.sheets, f"heldout-{setting}.png"))
     return figures, len(names)
 
 
@@ -137,9 +140,35 @@ def sketch_sheet(args, work):
         name = os.path.basename(path)[:-len("_e.png")]
         rows.append([read(path), read(os.path.join(pairs, f"{name}_c.png")),
                      read(os.path.join(out, f"{name}.stage1.png")), read(os.path.join(out, f"{name}.png"))])
-    target = os.path.join(args.models, "sketches.png")
+    target = os.path.join(args.sheets, "sketches.png")
     sheet(rows, target)
     return target, len(rows)
+
+
+def stage_models(args, work):
+    """A models folder with generator.safetensors and refiner.safetensors: the --models
+    folder's, or the files given (a state file's EMA exported first)."""
+    if not args.generator and not args.refiner:
+        return args.models
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from safetensors import safe_open
+    from pirec_net import save_safetensors
+    from train import load_state
+
+    folder = os.path.join(work, "models")
+    os.makedirs(folder)
+    for role, given in (("generator", args.generator), ("refiner", args.refiner)):
+        source = given or os.path.join(args.models, f"{role}.safetensors")
+        target = os.path.join(folder, f"{role}.safetensors")
+        with safe_open(source, "pt") as f:
+            exported = "arch" in f.metadata()
+        if exported:
+            shutil.copy(source, target)
+        else:
+            parts, meta = load_state(source)
+            save_safetensors(parts["ema"], target, {"output": "residual"} if meta["residual"] == "True" else {},
+                             dtype="f16", width=int(meta["width"]), blocks=int(meta["blocks"]))
+    return folder
 
 
 def main():
@@ -148,8 +177,11 @@ def main():
     ap.add_argument("--models", default=os.path.join(ROOT, "models", "emoji"),
                     help="folder with generator.safetensors and refiner.safetensors; sheets are written there")
     ap.add_argument("--data", default=os.path.join(ROOT, "training", "data", "heldout.npz"))
+    ap.add_argument("--generator", help="generator weights or state file (default: MODELS/generator.safetensors)")
+    ap.add_argument("--refiner", help="refiner weights or state file (default: MODELS/refiner.safetensors)")
     ap.add_argument("--settings", help="comma-separated settings (default: all)")
     ap.add_argument("--quick", action="store_true", help="64 of the held-out pictures")
+    ap.add_argument("--sheets", help="folder for the contact sheets (default: MODELS)")
     ap.add_argument("--no-sheets", action="store_true", help="figures only")
     ap.add_argument("--json", default=None, help="also write the figures as JSON")
     args = ap.parse_args()
@@ -157,7 +189,9 @@ def main():
     if "settings" not in data:
         sys.exit(f"{args.data} has no named settings: rebuild it with python3 training/dataset.py --force")
     work = tempfile.mkdtemp(prefix="pirec-eval-")
+    args.sheets = args.sheets or args.models
     try:
+        args.models = stage_models(args, work)
         figures, count = evaluate_settings(args, data, work)
         sketches = None if args.no_sheets else sketch_sheet(args, work)
     finally:
@@ -175,7 +209,7 @@ def main():
                 s: {k: {"psnr": p, "ssim": q} for k, (p, q) in v.items()} for s, v in figures.items()}}, f, indent=1)
     if not args.no_sheets:
         print(f"contact sheets (edge | colour | generator | refined | ground truth): "
-              f"{os.path.join(args.models, 'heldout-SETTING.png')}")
+              f"{os.path.join(args.sheets, 'heldout-SETTING.png')}")
         print(f"drawn pairs (sketch | colour | generator | refined), {sketches[1]} rows: {sketches[0]}")
 
 

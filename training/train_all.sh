@@ -3,12 +3,17 @@
 # finished phases are skipped, an interrupted one continues from its last.pt). Minutes per
 # phase are arguments so a run fits the time at hand:
 #   training/train_all.sh [RUNS_DIR] [IMITATION] [GENERATING] [RESIDUAL_GENERATING] [REFINEMENT]
+#                         [FINE_TUNE_GENERATOR] [FINE_TUNE_REFINER]
 # 1. imitation: edge + ground truth under free-form masks -> ground truth
 # 2. generating: edge + colour domain -> ground truth (direct output), from imitation
 # 3. generating, residual: the same network predicting a correction to the colour domain,
 #    started from phase 2 with its last layer zeroed (so it starts at the baseline)
 # 4. refinement, residual: edge + the generator's picture -> ground truth, started from
 #    phase 3 as the identity
+# 5. and 6. (wave 2) generator, then refiner, trained on training/data/train.npz as
+#    dataset.py builds it now (PI-REC's ranges, flat fills, painted backgrounds): L1 alone
+#    first, then L1 + hinge + feature matching, cosine decay, EMA; state in
+#    RUNS_DIR/state (training/state in the repository), so a rerun continues.
 # models/emoji/MODEL_CARD.md says which minutes made the shipped weights.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +22,8 @@ imitation=${2:-7}
 generating=${3:-80}
 residual=${4:-50}
 refinement=${5:-25}
+tune_generator=${6:-80}
+tune_refiner=${7:-25}
 width=${WIDTH:-32}
 blocks=${BLOCKS:-4}
 jemalloc=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
@@ -38,5 +45,14 @@ python3 training/train.py --phase generating --run "$runs/residual-gen" --minute
 python3 training/train.py --phase refinement --run "$runs/residual-ref" --minutes "$refinement" --residual \
     --lr 1e-4 --adv 0.005 --crop-minutes "$(part "$refinement" 0.5)" --generator "$runs/residual-gen/last.pt" \
     --resume $(init "$runs/residual-ref" "$runs/residual-gen") "${common[@]}"
-python3 training/export.py "$runs/residual-gen/last.pt" models/emoji/generator.safetensors
-python3 training/export.py "$runs/residual-ref/last.pt" models/emoji/refiner.safetensors
+state=$runs/state
+[ -e "$state/generating.safetensors" ] || python3 training/export.py "$runs/residual-gen/last.pt" "$runs/wave1-generator.safetensors"
+[ -e "$state/refinement.safetensors" ] || python3 training/export.py "$runs/residual-ref/last.pt" "$runs/wave1-refiner.safetensors"
+python3 training/train.py --phase generating --run "$runs/tune-gen" --resume-state "$state" --residual \
+    --init-safetensors "$runs/wave1-generator.safetensors" --minutes "$tune_generator" --lr 2e-4 --lr-end 2e-5 \
+    --crop 64 --crop-minutes "$(part "$tune_generator" 0.875)" --gan-after-minutes "$(part "$tune_generator" 0.6875)"
+python3 training/train.py --phase refinement --run "$runs/tune-ref" --resume-state "$state" --residual \
+    --init-safetensors "$runs/wave1-refiner.safetensors" --minutes "$tune_refiner" --lr 1e-4 --lr-end 2e-5 \
+    --crop 64 --crop-minutes "$(part "$tune_refiner" 0.6)" --adv 0.005
+python3 training/export.py "$state/generating.safetensors" models/emoji/generator.safetensors
+python3 training/export.py "$state/refinement.safetensors" models/emoji/refiner.safetensors
