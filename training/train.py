@@ -261,7 +261,8 @@ def main():
         return min(wall, (time.process_time() - cpu_start) / args.threads)
 
     rng = np.random.default_rng(args.seed)
-    run = args.run or os.path.join(os.path.dirname(os.path.abspath(__file__)), "runs", args.phase)
+    # Paths as given or relative to the working folder, so logs name no machine's folders.
+    run = args.run or os.path.relpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "runs", args.phase))
     os.makedirs(run, exist_ok=True)
     last = os.path.join(run, "last.pt")
     state_file = os.path.join(args.resume_state, f"{args.phase}.safetensors") if args.resume_state else None

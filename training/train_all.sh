@@ -12,7 +12,8 @@
 #    phase 3 as the identity
 # 5. and 6. (wave 2) generator, then refiner, trained on training/data/train.npz as
 #    dataset.py builds it now (PI-REC's ranges, flat fills, painted backgrounds): L1 alone
-#    first, then L1 + hinge + feature matching, cosine decay, EMA; state in
+#    (the discriminator stayed at chance when it came in; see the model card), cosine
+#    decay, EMA; state in
 #    RUNS_DIR/state (training/state in the repository), so a rerun continues.
 # models/emoji/MODEL_CARD.md says which minutes made the shipped weights.
 set -euo pipefail
@@ -22,8 +23,8 @@ imitation=${2:-7}
 generating=${3:-80}
 residual=${4:-50}
 refinement=${5:-25}
-tune_generator=${6:-80}
-tune_refiner=${7:-25}
+tune_generator=${6:-95}
+tune_refiner=${7:-22}
 width=${WIDTH:-32}
 blocks=${BLOCKS:-4}
 jemalloc=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
@@ -50,9 +51,9 @@ state=$runs/state
 [ -e "$state/refinement.safetensors" ] || python3 training/export.py "$runs/residual-ref/last.pt" "$runs/wave1-refiner.safetensors"
 python3 training/train.py --phase generating --run "$runs/tune-gen" --resume-state "$state" --residual \
     --init-safetensors "$runs/wave1-generator.safetensors" --minutes "$tune_generator" --lr 2e-4 --lr-end 2e-5 \
-    --crop 64 --crop-minutes "$(part "$tune_generator" 0.875)" --gan-after-minutes "$(part "$tune_generator" 0.6875)"
+    --crop 64 --crop-minutes "$(part "$tune_generator" 0.875)" --gan-after-minutes "$tune_generator"
 python3 training/train.py --phase refinement --run "$runs/tune-ref" --resume-state "$state" --residual \
     --init-safetensors "$runs/wave1-refiner.safetensors" --minutes "$tune_refiner" --lr 1e-4 --lr-end 2e-5 \
-    --crop 64 --crop-minutes "$(part "$tune_refiner" 0.6)" --adv 0.005
+    --crop 64 --crop-minutes "$(part "$tune_refiner" 0.75)" --gan-after-minutes "$tune_refiner" --refine-pictures 1200
 python3 training/export.py "$state/generating.safetensors" models/emoji/generator.safetensors
 python3 training/export.py "$state/refinement.safetensors" models/emoji/refiner.safetensors
