@@ -18,13 +18,19 @@ Steps (see /work/shared/recipes/emoji-dataset.md for the measured facts):
    out; flags (regional indicators, tag sequences) and keycaps are never held out.
    The held-out list is training/heldout.txt: checked when it exists, written with
    --write-split.
-3. The network's inputs are made by pirec's own plugins through the `pirec` CLI:
-   edge-extractor (canny, sigma s) and color-quantizer (median m, colors K, other
-   defaults). Training images get V=3 variants each, drawn with a fixed seed; held-out
-   images one fixed variant.
-4. Output: OUT/train.npz and OUT/heldout.npz with images [N,128,128,3] uint8,
-   edges [N,V,128,128] uint8 (0/1), colors [N,V,128,128,3] uint8, params [N,V,3]
-   float32 (sigma, median, K) and names (unicode).
+3. Painted backgrounds: BACKGROUND_SHARE of the training pictures are added again as
+   NAME-bg, composited over a flat colour, sky and ground or a gradient (from the glyph's
+   renders on white and on black), so painted regions are kept rather than bleached.
+4. The network's inputs: V_TRAIN variants per training picture, drawn with a fixed seed.
+   "quantized" ones are made by pirec's own plugins through the `pirec` CLI:
+   edge-extractor (canny, sigma s) and color-quantizer (median m, colors K, final median
+   f); "flat" ones are hand-drawn-style flat fills (flat_fill) of the picture. Either may
+   have sketch-like edges (sketch_edges: short pieces dropped, lines dilated). Held-out
+   pictures get one variant per named setting (HELDOUT_SETTINGS, for evaluate.py).
+5. Output: OUT/train.npz and OUT/heldout.npz with images [N,128,128,3] uint8,
+   edges [N,V,128,128] uint8 (0/1), colors [N,V,128,128,3] uint8, params [N,V,7]
+   float32 (flat, sigma, median, K, final median, min_length, dilate) and names
+   (unicode); heldout.npz also settings [V] (the setting names, in variant order).
 
 The font is under the SIL Open Font License 1.1 (/usr/share/doc/fonts-noto-color-emoji/copyright).
 """
