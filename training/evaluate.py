@@ -152,8 +152,7 @@ def stage_models(args, work):
         return args.models
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from safetensors import safe_open
-    from pirec_net import save_safetensors
-    from train import load_state
+    from export import export
 
     folder = os.path.join(work, "models")
     os.makedirs(folder)
@@ -165,9 +164,7 @@ def stage_models(args, work):
         if exported:
             shutil.copy(source, target)
         else:
-            parts, meta = load_state(source)
-            save_safetensors(parts["ema"], target, {"output": "residual"} if meta["residual"] == "True" else {},
-                             dtype="f16", width=int(meta["width"]), blocks=int(meta["blocks"]))
+            export(source, target)
     return folder
 
 

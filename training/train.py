@@ -150,7 +150,8 @@ def save_state(path, nets, meta):
 
 
 def load_state(path):
-    """({prefix: state_dict in float32}, metadata) of a file written by save_state."""
+    """A file written by save_state as the dict a run's last.pt holds (float32 tensors;
+    no optimiser moments)."""
     from safetensors import safe_open
 
     with safe_open(path, "pt") as f:
@@ -159,29 +160,34 @@ def load_state(path):
         for key in f.keys():
             prefix, name = key.split(".", 1)
             parts[prefix][name] = f.get_tensor(key).float()
-    return parts, meta
+    return {"generator": parts["net"], "ema": parts["ema"], "discriminator": parts["disc"],
+            "phase": meta["phase"], "step": int(meta["step"]), "seconds": float(meta["seconds"]),
+            "width": int(meta["width"]), "blocks": int(meta["blocks"]), "residual": meta["residual"] == "True"}
+
+
+def load_checkpoint(path, device="cpu"):
+    """A run's last.pt or a state file (.safetensors), as last.pt's dict."""
+    return load_state(path) if path.endswith(".safetensors") else torch.load(path, map_location=device)
 
 
 def load_generator(path, device):
-    """A frozen generator from a run's last.pt (its EMA when it has one), a state file
-    (its EMA) or exported weights (.safetensors with the engine's metadata)."""
-    if path.endswith(".pt"):
-        state = torch.load(path, map_location=device)
-        net = Generator(state["width"], state["blocks"], residual=state.get("residual", False))
-        net.load_state_dict(state.get("ema") or state["generator"])
-    else:
-        from safetensors import safe_open
+    """A frozen generator from a run's last.pt or a state file (their EMA when they have
+    one), or from exported weights (.safetensors with the engine's metadata)."""
+    from safetensors import safe_open
 
+    exported = False
+    if path.endswith(".safetensors"):
         with safe_open(path, "pt") as f:
             meta = f.metadata()
-        if "arch" in meta:
-            from safetensors.torch import load_file
-            net = Generator(int(meta["width"]), int(meta["blocks"]), residual=meta.get("output") == "residual")
-            net.load_state_dict({k: v.float() for k, v in load_file(path).items()})
-        else:
-            parts, meta = load_state(path)
-            net = Generator(int(meta["width"]), int(meta["blocks"]), residual=meta["residual"] == "True")
-            net.load_state_dict(parts["ema"])
+        exported = "arch" in meta
+    if exported:
+        from safetensors.torch import load_file
+        net = Generator(int(meta["width"]), int(meta["blocks"]), residual=meta.get("output") == "residual")
+        net.load_state_dict({k: v.float() for k, v in load_file(path).items()})
+    else:
+        state = load_checkpoint(path, device)
+        net = Generator(state["width"], state["blocks"], residual=state.get("residual", False))
+        net.load_state_dict(state.get("ema") or state["generator"])
     net = net.to(device).eval()
     for p in net.parameters():
         p.requires_grad_(False)
@@ -280,12 +286,13 @@ def main():
         net.residual = state.get("residual", False)
         print(f"resumed {last} at step {step} ({trained_seconds / 60:.1f} min)")
     elif state_file and os.path.exists(state_file):
-        parts, meta = load_state(state_file)
-        net = Generator(int(meta["width"]), int(meta["blocks"]), residual=meta["residual"] == "True").to(device)
-        net.load_state_dict(parts["net"])
-        disc.load_state_dict(parts["disc"])
-        ema_state = parts["ema"]
-        step, trained_seconds, warm_from = int(meta["step"]), float(meta["seconds"]), int(meta["step"])
+        state = load_state(state_file)
+        net = Generator(state["width"], state["blocks"], residual=state["residual"]).to(device)
+        net.load_state_dict(state["generator"])
+        disc.load_state_dict(state["discriminator"])
+        ema_state = state["ema"]
+        step, trained_seconds = state["step"], state["seconds"]
+        warm_from = step
         print(f"resumed {state_file} at step {step} ({trained_seconds / 60:.1f} min); Adam re-warms "
               f"over {WARMUP_STEPS} steps")
     else:
@@ -373,10 +380,8 @@ def main():
         if args.phase == "imitation":
             mask = free_form_masks(args.batch, gt.shape[-1], rng).to(device)
             rgb = gt * (1 - mask) + mask
-        elif args.phase == "generating":
-            rgb = color
         else:
-            rgb = color  # the frozen generator's picture (Batches.run_through)
+            rgb = color  # refinement: the frozen generator's picture (Batches.run_through)
         cropping = args.crop and (args.crop_minutes is None or trained_seconds < args.crop_minutes * 60)
         if cropping and args.crop < gt.shape[-1]:
             y, x = (int(v) for v in rng.integers(0, gt.shape[-1] - args.crop + 1, 2))
