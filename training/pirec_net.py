@@ -109,6 +109,35 @@ class Generator(nn.Module):
             self.decoder[9].bias.zero_()
 
 
+    def widened(self, width):
+        """This network at a larger width, computing the same function: the new channels
+        come after the old ones with fresh random weights into them and zero weights out of
+        them, so every old channel (and the output) is unchanged while the new ones learn.
+        Instance norm has no affine part, so new blocks cannot start as the identity; only the
+        width grows."""
+        if width < self.width:
+            raise ValueError(f"cannot narrow a width-{self.width} network to {width}")
+        wide = Generator(width, self.blocks, self.in_channels, self.residual)
+        old = self.state_dict()
+        with torch.no_grad():
+            for name, new in wide.state_dict().items():
+                before = old[name]
+                if before.dim() == 1:
+                    new[:before.shape[0]] = before
+                    continue
+                # Conv2d weights are [out, in, k, k]; ConvTranspose2d's are [in, out, k, k].
+                transposed = isinstance(wide.get_submodule(name.rsplit(".", 1)[0]), nn.ConvTranspose2d)
+                o, i = (1, 0) if transposed else (0, 1)
+                n_out, n_in = before.shape[o], before.shape[i]
+                kept = [slice(None)] * 4
+                kept[o], kept[i] = slice(0, n_out), slice(0, n_in)
+                new[tuple(kept)] = before
+                ignored = [slice(None)] * 4
+                ignored[o], ignored[i] = slice(0, n_out), slice(n_in, None)
+                new[tuple(ignored)] = 0
+        return wide
+
+
 def expected_shapes(width, blocks, in_channels=INPUT_CHANNELS):
     """Every state_dict name of Generator(width, blocks) with its shape, in order."""
     w = width

@@ -20,7 +20,8 @@ Resumable two ways:
 - within a machine, the run folder's `last.pt` (networks, EMA, optimisers, step) with
   --resume; checkpoints stay out of git;
 - across machines, --resume-state DIR: DIR/PHASE.safetensors holds the network, its EMA
-  and the discriminator in fp16 (about 11 MB a phase; the Adam moments are dropped and
+  and the discriminator once it has trained, in fp16 (6 MB for a 32x4 network and its
+  EMA, 13 MB at 48x4, 5.5 MB more with a discriminator; the Adam moments are dropped and
   re-warmed over the first 200 steps), with the step, the training minutes and the
   network's shape in its metadata. It is written every --save-every steps and at the
   end; commit it when you stop (DIR is training/state in the repository).
@@ -141,9 +142,12 @@ WARMUP_STEPS = 200  # re-warm Adam after resuming from a state file (its moments
 
 
 def save_state(path, nets, meta):
-    """nets: {prefix: module}; fp16 tensors, metadata as strings (pirec_net's writer)."""
+    """nets: {prefix: module}; fp16 tensors, metadata as strings (pirec_net's writer). A
+    discriminator that never trained (meta gan_steps 0) is left out: it is its random start."""
     from pirec_net import write_safetensors
 
+    if not int(meta.get("gan_steps", 0)):
+        nets = {k: v for k, v in nets.items() if k != "disc"}
     tensors = {f"{prefix}.{k}": v.detach().to(torch.float16).cpu()
                for prefix, net in nets.items() for k, v in net.state_dict().items()}
     write_safetensors(tensors, path, {k: str(v) for k, v in meta.items()})
@@ -160,7 +164,8 @@ def load_state(path):
         for key in f.keys():
             prefix, name = key.split(".", 1)
             parts[prefix][name] = f.get_tensor(key).float()
-    return {"generator": parts["net"], "ema": parts["ema"], "discriminator": parts["disc"],
+    return {"generator": parts["net"], "ema": parts["ema"], "discriminator": parts["disc"] or None,
+            "gan_steps": int(meta.get("gan_steps", 0)),
             "phase": meta["phase"], "step": int(meta["step"]), "seconds": float(meta["seconds"]),
             "width": int(meta["width"]), "blocks": int(meta["blocks"]), "residual": meta["residual"] == "True"}
 
@@ -196,9 +201,10 @@ def load_generator(path, device):
 
 def learning_rate(args, seconds):
     """The step's learning rate: constant, a drop to a third after --lr-drop-minutes, or a
-    cosine from --lr down to --lr-end over --minutes of training."""
+    cosine from --lr down to --lr-end between --lr-from-minutes and --minutes of training."""
     if args.lr_end is not None:
-        t = min(1.0, seconds / (args.minutes * 60))
+        begin = args.lr_from_minutes * 60
+        t = min(1.0, max(0.0, seconds - begin) / (args.minutes * 60 - begin))
         return args.lr_end + (args.lr - args.lr_end) * 0.5 * (1 + math.cos(math.pi * t))
     if args.lr_drop_minutes and seconds >= args.lr_drop_minutes * 60:
         return args.lr / 3
@@ -213,11 +219,16 @@ def main():
                     help="continue from DIR/PHASE.safetensors when it exists, and write it back there")
     ap.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "data", "train.npz"))
     ap.add_argument("--width", type=int, default=32)
+    ap.add_argument("--widen", type=int, default=None, metavar="W",
+                    help="grow the loaded network (its EMA) to width W computing the same function "
+                         "(pirec_net.Generator.widened), then train on; Adam re-warms")
     ap.add_argument("--blocks", type=int, default=4)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--lr", type=float, default=3e-4)
     ap.add_argument("--lr-end", type=float, default=None,
                     help="cosine decay from --lr to this by --minutes (instead of a constant rate)")
+    ap.add_argument("--lr-from-minutes", type=float, default=0,
+                    help="start the cosine here (a run resumed for a new stage, e.g. after --widen)")
     ap.add_argument("--lr-drop-minutes", type=float, default=None,
                     help="drop the learning rate to a third after this many minutes")
     ap.add_argument("--ema", type=float, default=0.999, help="EMA decay per step")
@@ -275,23 +286,24 @@ def main():
 
     net = Generator(args.width, args.blocks, residual=args.residual).to(device)
     disc = Discriminator().to(device)
-    step, trained_seconds, warm_from = 0, 0.0, None
+    step, trained_seconds, warm_from, gan_steps = 0, 0.0, None, 0
     ema_state = None
     if args.resume and os.path.exists(last):
         state = torch.load(last, map_location=device)
         net.load_state_dict(state["generator"])
         disc.load_state_dict(state["discriminator"])
         ema_state = state.get("ema")
-        step, trained_seconds = state["step"], state["seconds"]
+        step, trained_seconds, gan_steps = state["step"], state["seconds"], state.get("gan_steps", 0)
         net.residual = state.get("residual", False)
         print(f"resumed {last} at step {step} ({trained_seconds / 60:.1f} min)")
     elif state_file and os.path.exists(state_file):
         state = load_state(state_file)
         net = Generator(state["width"], state["blocks"], residual=state["residual"]).to(device)
         net.load_state_dict(state["generator"])
-        disc.load_state_dict(state["discriminator"])
+        if state["discriminator"]:
+            disc.load_state_dict(state["discriminator"])
         ema_state = state["ema"]
-        step, trained_seconds = state["step"], state["seconds"]
+        step, trained_seconds, gan_steps = state["step"], state["seconds"], state["gan_steps"]
         warm_from = step
         print(f"resumed {state_file} at step {step} ({trained_seconds / 60:.1f} min); Adam re-warms "
               f"over {WARMUP_STEPS} steps")
@@ -311,10 +323,16 @@ def main():
             net.load_state_dict({k: v.float() for k, v in load_file(args.init_safetensors).items()})
             print(f"generator initialised from {args.init_safetensors}")
     rng = np.random.default_rng(args.seed + step)
-    args.width, args.blocks = net.width, net.blocks
     ema = copy.deepcopy(net).eval()
     if ema_state is not None:
         ema.load_state_dict(ema_state)
+    if args.widen and args.widen > net.width:
+        # Both copies start from the EMA (the better network), widened.
+        print(f"widened from {net.width} to {args.widen}: the same function, new channels learn")
+        net = ema.widened(args.widen).to(device)
+        ema = copy.deepcopy(net).eval()
+        warm_from = step
+    args.width, args.blocks = net.width, net.blocks
     for p in ema.parameters():
         p.requires_grad_(False)
     opt_g = torch.optim.Adam(net.parameters(), lr=args.lr, betas=(0.0, 0.9))
@@ -349,14 +367,15 @@ def main():
         state = {"generator": net.state_dict(), "discriminator": disc.state_dict(), "ema": ema.state_dict(),
                  "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "step": step,
                  "seconds": trained_seconds, "phase": args.phase, "width": args.width, "residual": net.residual,
-                 "blocks": args.blocks, "args": vars(args)}
+                 "blocks": args.blocks, "gan_steps": gan_steps, "args": vars(args)}
         torch.save(state, last + ".tmp")
         os.replace(last + ".tmp", last)
         if state_file:
             os.makedirs(args.resume_state, exist_ok=True)
             save_state(state_file, {"net": net, "ema": ema, "disc": disc}, {
                 "phase": args.phase, "step": step, "seconds": f"{trained_seconds:.1f}", "width": args.width,
-                "blocks": args.blocks, "residual": net.residual, "args": json.dumps(vars(args), sort_keys=True)})
+                "blocks": args.blocks, "residual": net.residual, "gan_steps": gan_steps,
+                "args": json.dumps(vars(args), sort_keys=True)})
 
     print(f"phase {args.phase}: width {args.width}, {args.blocks} blocks, {len(data)} pictures, "
           f"batch {args.batch}, device {device}", flush=True)
@@ -398,6 +417,7 @@ def main():
             loss_d = F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
             loss_d.backward()
             opt_d.step()
+            gan_steps += 1
 
         # Generator: L1 (+ adversarial + feature matching).
         opt_g.zero_grad(set_to_none=True)

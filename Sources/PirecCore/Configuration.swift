@@ -94,8 +94,8 @@ public struct Configuration: Sendable {
                                      reader: inout ConfigReader) -> Pipeline? {
         guard let map = reader.mapping(node, path, known: pipelineKeys) else { return nil }
         let errorCount = reader.errors.count
-        var pipeline = Pipeline(name: "", watch: nil, output: nil, failed: nil, inputs: .single,
-                                keepIntermediates: false, outputSlot: "image", chain: [], mark: node.mark)
+        var pipeline = Pipeline(name: "", output: nil, inputs: .single, keepIntermediates: false, outputSlot: .image,
+                                chain: [], mark: node.mark)
         if let n = map["name"] {
             if let name = reader.string(n, "\(path).name") {
                 if name.isEmpty || !name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) {
@@ -106,42 +106,42 @@ public struct Configuration: Sendable {
         } else {
             reader.fail(node, "\(path).name", "missing required key")
         }
+        var folders: [String: String] = [:]
         for key in ["watch", "output", "failed", "archive"] {
             guard let n = map[key], let s = reader.string(n, "\(path).\(key)") else { continue }
-            let resolved = FileIO.resolve(s, against: base)
-            switch key {
-            case "watch": pipeline.watch = resolved
-            case "output": pipeline.output = resolved
-            case "archive": pipeline.archive = resolved
-            default: pipeline.failed = resolved
-            }
+            folders[key] = FileIO.resolve(s, against: base)
         }
-        if let w = map["watch"], pipeline.watch != nil {
+        pipeline.output = folders["output"]
+        var watch: WatchSettings?
+        if let w = map["watch"], let folder = folders["watch"] {
             // The daemon needs to know where results and failures go.
             for key in ["output", "failed"] where map[key] == nil {
                 reader.fail(w, "\(path).\(key)", "missing required key (a pipeline with `watch` needs `output` and `failed`)")
             }
+            watch = WatchSettings(folder: folder, output: folders["output"] ?? "", failed: folders["failed"] ?? "",
+                                  archive: folders["archive"] ?? folder + "/.archive")
         }
-        if let n = map["keep_inputs"], let b = reader.bool(n, "\(path).keep_inputs") { pipeline.keepInputs = b }
-        if let n = map["recursive"], let b = reader.bool(n, "\(path).recursive") { pipeline.recursive = b }
+        if let n = map["keep_inputs"], let b = reader.bool(n, "\(path).keep_inputs") { watch?.keepInputs = b }
+        if let n = map["recursive"], let b = reader.bool(n, "\(path).recursive") { watch?.recursive = b }
         if let n = map["pair_timeout"], let t = reader.int(n, "\(path).pair_timeout", in: 1...(7 * 86400)) {
-            pipeline.pairTimeout = t
+            watch?.pairTimeout = t
         }
-        var suffixes = (edge: "_e", color: "_c")
+        pipeline.watch = watch
+        var naming = PairNaming()
         if let n = map["pair_suffixes"], let s = reader.mapping(n, "\(path).pair_suffixes", known: ["edge", "color"]) {
-            if let e = s["edge"], let v = reader.string(e, "\(path).pair_suffixes.edge") { suffixes.edge = v }
-            if let c = s["color"], let v = reader.string(c, "\(path).pair_suffixes.color") { suffixes.color = v }
-            if suffixes.edge == suffixes.color || suffixes.edge.isEmpty || suffixes.color.isEmpty {
+            if let e = s["edge"], let v = reader.string(e, "\(path).pair_suffixes.edge") { naming.edgeSuffix = v }
+            if let c = s["color"], let v = reader.string(c, "\(path).pair_suffixes.color") { naming.colorSuffix = v }
+            if naming.edgeSuffix == naming.colorSuffix || naming.edgeSuffix.isEmpty || naming.colorSuffix.isEmpty {
                 reader.fail(n, "\(path).pair_suffixes", "edge and color suffixes must be different and not empty")
             }
         }
         if let n = map["inputs"], let kind = reader.choice(n, "\(path).inputs", ["single", "pair"]) {
-            pipeline.inputs = kind == "pair" ? .pair(edgeSuffix: suffixes.edge, colorSuffix: suffixes.color) : .single
+            pipeline.inputs = kind == "pair" ? .pair(naming) : .single
         }
         if let n = map["keep_intermediates"], let b = reader.bool(n, "\(path).keep_intermediates") {
             pipeline.keepIntermediates = b
         }
-        if let n = map["output_slot"], let s = reader.string(n, "\(path).output_slot") { pipeline.outputSlot = s }
+        if let n = map["output_slot"], let s = reader.string(n, "\(path).output_slot") { pipeline.outputSlot = Slot(s) }
         if let n = map["chain"] {
             if let items = reader.list(n, "\(path).chain") {
                 if items.isEmpty { reader.fail(n, "\(path).chain", "expected at least one step") }
@@ -176,28 +176,38 @@ public struct Pipeline: Sendable {
     public enum Inputs: Equatable, Sendable {
         /// One PNG per job, placed in the `source` and `image` slots.
         case single
-        /// `NAME<edgeSuffix>.png` into `edge` and `NAME<colorSuffix>.png` into `color`.
-        case pair(edgeSuffix: String, colorSuffix: String)
+        /// `NAME<edge suffix>.png` into `edge` and `NAME<color suffix>.png` into `color`.
+        case pair(PairNaming)
     }
 
     public var name: String
-    public var watch: String?
+    /// Where `pirec run` writes when no `-o` is given (and pirecd's results, in `watch`).
     public var output: String?
-    public var failed: String?
-    /// pirecd: where finished inputs go (default: `.archive` inside `watch`).
-    public var archive: String?
-    /// pirecd: keep finished inputs (in `archive`) or delete them.
-    public var keepInputs = true
-    /// pirecd: also watch subfolders (and mirror them in the outputs).
-    public var recursive = false
-    /// pirecd: seconds a half pair may wait for its other half.
-    public var pairTimeout = 600
+    /// pirecd's folders and rules; nil for a pipeline only `pirec run` uses.
+    public var watch: WatchSettings?
     public var inputs: Inputs
     public var keepIntermediates: Bool
     /// The slot written to the output PNG.
-    public var outputSlot: String
+    public var outputSlot: Slot
     public var chain: [Step]
     public var mark: SourceMark
+}
+
+/// What pirecd needs of a watched pipeline, all of it present (configuration checking
+/// refuses a `watch` without `output` and `failed`).
+public struct WatchSettings: Sendable, Equatable {
+    /// The inbox.
+    public var folder: String
+    public var output: String
+    public var failed: String
+    /// Where finished inputs go (default: `.archive` inside the inbox).
+    public var archive: String
+    /// Keep finished inputs (in `archive`) or delete them.
+    public var keepInputs = true
+    /// Also watch subfolders (and mirror them in the outputs).
+    public var recursive = false
+    /// Seconds a half pair may wait for its other half.
+    public var pairTimeout = 600
 }
 
 public struct Step: Sendable {

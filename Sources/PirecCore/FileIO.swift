@@ -124,6 +124,54 @@ public enum FileIO {
         return names.sorted()
     }
 
+    /// The file name without its extension (a leading dot is not one).
+    public static func baseName(_ path: String) -> String {
+        let name = split(path).name
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return name }
+        return String(name[..<dot])
+    }
+
+    /// True when something (a link included) is at `path`.
+    public static func lexists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
+    }
+
+    /// The kind of what is at `path` (`S_IFREG`, `S_IFDIR`, ...), without following links.
+    public static func kind(_ path: String) -> mode_t? {
+        var info = stat()
+        return lstat(path, &info) == 0 ? info.st_mode & S_IFMT : nil
+    }
+
+    /// Status change time (seconds since 1970; a rename sets it), without following links.
+    public static func changed(_ path: String) -> Double? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        return Double(info.st_ctim.tv_sec) + Double(info.st_ctim.tv_nsec) / 1e9
+    }
+
+    /// Modification time (seconds since 1970), without following links.
+    public static func modified(_ path: String) -> Double? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        return Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+    }
+
+    /// Where the symbolic link at `path` points ("?" when it cannot be read).
+    public static func linkTarget(_ path: String) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink(path, &buffer, buffer.count - 1)
+        return n > 0 ? String(cBuffer: Array(buffer[0..<n])) : "?"
+    }
+
+    /// "device:inode:mtime" of a file: the same across renames on one filesystem ("" when
+    /// there is nothing at `path`).
+    public static func identity(_ path: String) -> String {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return "" }
+        return "\(info.st_dev):\(info.st_ino):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+    }
+
     /// Folder and file name of a path ("." when there is no folder part).
     public static func split(_ path: String) -> (folder: String, name: String) {
         guard let slash = path.lastIndex(of: "/") else { return (".", path) }
@@ -180,6 +228,11 @@ public enum FileIO {
 }
 
 extension String {
+    /// Without leading and trailing white space.
+    public func trimmingWhitespace() -> String {
+        String(drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
+    }
+
     /// The text of a C message buffer up to its first NUL, or all of it if there is none.
     public init(cBuffer buffer: [CChar]) {
         self.init(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)

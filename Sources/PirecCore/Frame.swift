@@ -16,18 +16,18 @@ public final class CancellationFlag: Sendable {
 }
 
 public final class Frame {
-    public private(set) var slots: [String: Image] = [:]
+    public private(set) var slots: [Slot: Image] = [:]
     public let cancellation: CancellationFlag
     /// Images from `image_new` during the current step, by their C header.
     private var allocated: [UnsafeMutablePointer<pirec_image>: Image] = [:]
     /// Slots written during the current step.
-    private(set) var written: [String] = []
+    private(set) var written: [Slot] = []
 
     public init(cancellation: CancellationFlag = CancellationFlag()) {
         self.cancellation = cancellation
     }
 
-    public subscript(slot: String) -> Image? {
+    public subscript(slot: Slot) -> Image? {
         get { slots[slot] }
         set { slots[slot] = newValue }
     }
@@ -48,7 +48,7 @@ public final class Frame {
         return image.header
     }
 
-    fileprivate func set(_ name: String, _ header: UnsafeMutablePointer<pirec_image>) -> Bool {
+    fileprivate func set(_ name: Slot, _ header: UnsafeMutablePointer<pirec_image>) -> Bool {
         guard let image = allocated[header] else { return false }
         slots[name] = image
         if !written.contains(name) { written.append(name) }
@@ -66,7 +66,7 @@ public final class Frame {
     // The C functions of `pirec_host` that act on frames.
     static let cGet: @convention(c) (OpaquePointer?, UnsafePointer<CChar>?) -> UnsafePointer<pirec_image>? = { frame, name in
         guard let frame = Frame.from(frame), let name else { return nil }
-        return frame.slots[String(cString: name)].map { UnsafePointer($0.header) }
+        return frame.slots[Slot(String(cString: name))].map { UnsafePointer($0.header) }
     }
     static let cNew: @convention(c) (OpaquePointer?, UInt32, UInt32, UInt32) -> UnsafeMutablePointer<pirec_image>? = {
         frame, width, height, channels in
@@ -74,7 +74,7 @@ public final class Frame {
     }
     static let cSet: @convention(c) (OpaquePointer?, UnsafePointer<CChar>?, UnsafeMutablePointer<pirec_image>?) -> Int32 = {
         frame, name, image in
-        guard let frame = Frame.from(frame), let name, let image, frame.set(String(cString: name), image) else {
+        guard let frame = Frame.from(frame), let name, let image, frame.set(Slot(String(cString: name)), image) else {
             return Int32(PIREC_ERROR)
         }
         return Int32(PIREC_OK)

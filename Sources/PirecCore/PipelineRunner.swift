@@ -7,10 +7,10 @@ import Glibc
 public struct Job: Sendable, Equatable {
     /// Output base name, without extension.
     public var name: String
-    /// Slot name to input path.
-    public var inputs: [String: String]
+    /// Slot to input path.
+    public var inputs: [Slot: String]
 
-    public init(name: String, inputs: [String: String]) {
+    public init(name: String, inputs: [Slot: String]) {
         self.name = name
         self.inputs = inputs
     }
@@ -54,37 +54,31 @@ public struct PipelineRunner: Sendable {
         }
         switch pipeline.inputs {
         case .single:
-            let jobs = files.map { Job(name: PipelineRunner.baseName($0), inputs: ["source": $0]) }
+            let jobs = files.map { Job(name: FileIO.baseName($0), inputs: [.source: $0]) }
             return (jobs, errors)
-        case let .pair(edgeSuffix, colorSuffix):
-            var halves: [String: (edge: String?, color: String?)] = [:]
+        case let .pair(naming):
+            // Pairs by folder and stem, in the order their first half came.
+            var pairs: [String: (stem: String, files: [Slot: String], partner: String)] = [:]
             var order: [String] = []
             for file in files {
-                let base = PipelineRunner.baseName(file)
-                let folder = FileIO.split(file).folder
-                let key: String, isEdge: Bool
-                if base.hasSuffix(edgeSuffix) {
-                    key = folder + "/" + base.dropLast(edgeSuffix.count); isEdge = true
-                } else if base.hasSuffix(colorSuffix) {
-                    key = folder + "/" + base.dropLast(colorSuffix.count); isEdge = false
-                } else {
-                    errors.append(JobError(input: file, message:
-                        "not part of a pair: expected NAME\(edgeSuffix).png (sketch) or NAME\(colorSuffix).png (colour)"))
+                guard let half = naming.half(file) else {
+                    errors.append(JobError(input: file, message: naming.notAPair))
                     continue
                 }
-                if halves[key] == nil { order.append(key) }
-                if isEdge { halves[key, default: (nil, nil)].edge = file } else { halves[key, default: (nil, nil)].color = file }
+                let key = FileIO.split(file).folder + "/" + half.stem
+                if pairs[key] == nil {
+                    order.append(key)
+                    pairs[key] = (half.stem, [:], half.partner)
+                }
+                pairs[key]!.files[half.slot] = file
             }
             var jobs: [Job] = []
             for key in order {
-                let half = halves[key]!
-                let name = FileIO.split(key).name
-                if let edge = half.edge, let color = half.color {
-                    jobs.append(Job(name: name, inputs: ["edge": edge, "color": color]))
-                } else if let edge = half.edge {
-                    errors.append(JobError(input: edge, message: "half a pair: \(name)\(colorSuffix).png is missing"))
-                } else if let color = half.color {
-                    errors.append(JobError(input: color, message: "half a pair: \(name)\(edgeSuffix).png is missing"))
+                let pair = pairs[key]!
+                if pair.files.count == 2 {
+                    jobs.append(Job(name: pair.stem, inputs: pair.files))
+                } else if let file = pair.files.values.first {
+                    errors.append(JobError(input: file, message: "half a pair: \(pair.partner) is missing"))
                 }
             }
             return (jobs, errors)
@@ -99,10 +93,10 @@ public struct PipelineRunner: Sendable {
             let path = job.inputs[slot]!
             do {
                 var image = try codec.read(path: path)
-                if slot == "edge" { image = try convert(image, 1, path) }
-                if slot == "color" { image = try convert(image, 3, path) }
+                if slot == .edge { image = try convert(image, 1, path) }
+                if slot == .color { image = try convert(image, 3, path) }
                 frame[slot] = image
-                if slot == "source" { frame["image"] = image }
+                if slot == .source { frame[.image] = image }
             } catch {
                 throw JobError(input: error.path, message: error.reason)
             }
@@ -134,7 +128,7 @@ public struct PipelineRunner: Sendable {
             // no refiner follows), nor the input (`image` still holding `source`).
             for slot in frame.slots.keys.sorted() where slot != pipeline.outputSlot && job.inputs[slot] == nil
                 && frame[slot] !== result
-                && !(slot == "image" && job.inputs["source"] != nil && frame[slot] === frame["source"]) {
+                && !(slot == .image && job.inputs[.source] != nil && frame[slot] === frame[.source]) {
                 targets.append(("\(outputFolder)/\(job.name).\(slot).png", frame[slot]!))
             }
         }
@@ -152,13 +146,6 @@ public struct PipelineRunner: Sendable {
             written.append(path)
         }
         return JobResult(job: job, outputs: written, timings: timings)
-    }
-
-    /// The file name without its extension (a leading dot is not one).
-    public static func baseName(_ path: String) -> String {
-        let name = FileIO.split(path).name
-        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return name }
-        return String(name[..<dot])
     }
 
     static func sameFile(_ a: String, _ b: String) -> Bool {

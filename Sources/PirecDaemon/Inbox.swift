@@ -6,40 +6,52 @@
 import Glibc
 import PirecCore
 
+/// A file seen in an inbox (by an event or a scan), not claimed yet.
+public struct InboxFile: Sendable, Hashable {
+    /// Index of the pipeline in the configuration.
+    public var pipeline: Int
+    /// Subfolder of the inbox ("" for the top).
+    public var relative: String
+    public var name: String
+}
+
 /// One job of the daemon: a single file or a sketch + colour pair, claimed.
 public struct ClaimedJob: Sendable, Hashable {
     public var pipeline: Int
-    /// Subfolder of the watch folder ("" for the top).
+    /// Subfolder of the inbox ("" for the top).
     public var relative: String
     /// Output base name.
     public var name: String
     /// Slot to file name (inside `.processing/<relative>/`).
-    public var files: [String: String]
+    public var files: [Slot: String]
 
     /// The file whose attempt marker counts for the job.
-    public var primary: String { files["source"] ?? files["edge"] ?? files.values.sorted().first ?? name }
+    public var primary: String { files[.source] ?? files[.edge] ?? files.values.sorted().first ?? name }
 }
 
 public struct Inbox: Sendable {
     public let pipeline: Pipeline
+    public let watch: WatchSettings
     public let index: Int
 
-    public init(pipeline: Pipeline, index: Int) {
+    /// The inbox of a watched pipeline; nil for one only `pirec run` uses.
+    public init?(pipeline: Pipeline, index: Int) {
+        guard let watch = pipeline.watch else { return nil }
         self.pipeline = pipeline
+        self.watch = watch
         self.index = index
     }
 
-    public var watch: String { pipeline.watch! }
-    public var processing: String { watch + "/.processing" }
-    public var archive: String { pipeline.archive ?? watch + "/.archive" }
+    public var processing: String { watch.folder + "/.processing" }
 
     static func join(_ folder: String, _ relative: String) -> String { relative.isEmpty ? folder : folder + "/" + relative }
 
-    public func inputFolder(_ relative: String) -> String { Inbox.join(watch, relative) }
+    public func inputFolder(_ relative: String) -> String { Inbox.join(watch.folder, relative) }
     public func claimedFolder(_ relative: String) -> String { Inbox.join(processing, relative) }
-    public func outputFolder(_ relative: String) -> String { Inbox.join(pipeline.output!, relative) }
-    public func failedFolder(_ relative: String) -> String { Inbox.join(pipeline.failed!, relative) }
-    public func archiveFolder(_ relative: String) -> String { Inbox.join(archive, relative) }
+    public func outputFolder(_ relative: String) -> String { Inbox.join(watch.output, relative) }
+    public func failedFolder(_ relative: String) -> String { Inbox.join(watch.failed, relative) }
+    public func archiveFolder(_ relative: String) -> String { Inbox.join(watch.archive, relative) }
+    public func path(of file: InboxFile) -> String { inputFolder(file.relative) + "/" + file.name }
 
     /// Names never taken as inputs: dot files and the usual temporary names of writers.
     public static func isIgnored(_ name: String) -> Bool {
@@ -77,11 +89,11 @@ public struct Inbox: Sendable {
     // MARK: finishing
 
     /// Moves the claimed inputs to the archive (or deletes them), then drops the marker.
-    public func finish(_ job: ClaimedJob) throws(FileError) -> [String: String] {
-        var archived: [String: String] = [:]
+    public func finish(_ job: ClaimedJob) throws(FileError) -> [Slot: String] {
+        var archived: [Slot: String] = [:]
         for (slot, file) in job.files.sorted(by: { $0.key < $1.key }) {
             let from = claimedFolder(job.relative) + "/" + file
-            if pipeline.keepInputs {
+            if watch.keepInputs {
                 let folder = archiveFolder(job.relative)
                 try FileIO.makeFolders(folder)
                 let target = Inbox.unused(folder, file)
@@ -139,7 +151,7 @@ public struct Inbox: Sendable {
     public func reject(_ name: String, relative: String, report: String) -> String? {
         let folder = failedFolder(relative)
         try? FileIO.makeFolders(folder)
-        try? FileIO.writeAtomically(Array(report.utf8), to: Inbox.unusedReport(folder, PipelineRunner.baseName(name)))
+        try? FileIO.writeAtomically(Array(report.utf8), to: Inbox.unusedReport(folder, FileIO.baseName(name)))
         let target = Inbox.unused(folder, name)
         guard rename(inputFolder(relative) + "/" + name, target) == 0 else { return nil }
         FileIO.syncFolder(folder)
@@ -148,7 +160,7 @@ public struct Inbox: Sendable {
 
     /// `folder/name`, or `folder/BASE.N.EXT` when that exists: earlier files are never replaced.
     static func unused(_ folder: String, _ name: String) -> String {
-        let base = PipelineRunner.baseName(name)
+        let base = FileIO.baseName(name)
         return unused(folder, base: base, suffix: String(name.dropFirst(base.count)))
     }
 
@@ -163,63 +175,5 @@ public struct Inbox: Sendable {
             n += 1
         }
         return candidate
-    }
-}
-
-/// One half of a pair, from its file name: `NAME_e.png` is the sketch half of NAME, and its
-/// partner is `NAME_c.png` (the pipeline's suffixes; the edge suffix is tried first).
-struct PairHalf {
-    let stem: String
-    let isEdge: Bool
-    let partner: String
-
-    init?(_ name: String, edgeSuffix: String, colorSuffix: String) {
-        let base = PipelineRunner.baseName(name), ext = String(name.dropFirst(base.count))
-        if base.hasSuffix(edgeSuffix) {
-            isEdge = true
-            stem = String(base.dropLast(edgeSuffix.count))
-        } else if base.hasSuffix(colorSuffix) {
-            isEdge = false
-            stem = String(base.dropLast(colorSuffix.count))
-        } else {
-            return nil
-        }
-        partner = stem + (isEdge ? colorSuffix : edgeSuffix) + ext
-    }
-
-    var slot: String { isEdge ? "edge" : "color" }
-}
-
-extension FileIO {
-    /// True when something (a link included) is at `path`.
-    public static func lexists(_ path: String) -> Bool {
-        var info = stat()
-        return lstat(path, &info) == 0
-    }
-
-    /// The kind of what is at `path`, without following links.
-    public static func kind(_ path: String) -> mode_t? {
-        var info = stat()
-        return lstat(path, &info) == 0 ? info.st_mode & S_IFMT : nil
-    }
-
-    /// Status change time (seconds since 1970; a rename sets it), without following links.
-    public static func changed(_ path: String) -> Double? {
-        var info = stat()
-        guard lstat(path, &info) == 0 else { return nil }
-        return Double(info.st_ctim.tv_sec) + Double(info.st_ctim.tv_nsec) / 1e9
-    }
-
-    /// Modification time (seconds since 1970), without following links.
-    public static func modified(_ path: String) -> Double? {
-        var info = stat()
-        guard lstat(path, &info) == 0 else { return nil }
-        return Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
-    }
-}
-
-extension String {
-    func trimmingWhitespace() -> String {
-        String(drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
     }
 }

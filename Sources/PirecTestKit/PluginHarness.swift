@@ -5,7 +5,7 @@ import PirecCore
 public enum PluginHarness {
     /// Loads plugin `id` from the build folder, creates a state from `json`, and runs it on
     /// a frame holding `slots`. Returns the frame after the step.
-    public static func run(_ id: String, _ json: String = "{}", _ slots: [String: Image], cancelled: Bool = false)
+    public static func run(_ id: String, _ json: String = "{}", _ slots: [Slot: Image], cancelled: Bool = false)
         throws -> Frame
     {
         let instance = try instance(id, json)

@@ -5,7 +5,7 @@ import PirecTestKit
 import Testing
 
 @Suite struct EdgeExtractorTests {
-    func edges(_ json: String, _ slots: [String: Image]) throws -> Image {
+    func edges(_ json: String, _ slots: [Slot: Image]) throws -> Image {
         try #require(try PluginHarness.run("edge-extractor", json, slots)["edge"])
     }
 

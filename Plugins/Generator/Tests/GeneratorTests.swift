@@ -10,7 +10,7 @@ import Testing
     let model = TestPaths.fixture("network/small.safetensors")
 
     /// The fixture's [1, 4, H, W] input as the frame's `color` (RGB) and `edge` images.
-    func slots(_ rgbSlot: String) throws -> ([String: Image], Tensor) {
+    func slots(_ rgbSlot: Slot) throws -> ([Slot: Image], Tensor) {
         let cases = try SafeTensorsFile(path: TestPaths.fixture("network/cases.safetensors"))
         let input = try cases.tensor("small.real128.input")
         let h = input.height, w = input.width, plane = h * w
@@ -21,7 +21,7 @@ import Testing
 
     @Test(arguments: [("generator", "color"), ("refiner", "image")])
     func matchesPyTorchThroughTheHost(plugin: String, rgbSlot: String) throws {
-        let (inputs, expected) = try slots(rgbSlot)
+        let (inputs, expected) = try slots(Slot(rgbSlot))
         let frame = try PluginHarness.run(plugin, #"{"model": "\#(model)"}"#, inputs)
         let image = try #require(frame["image"])
         #expect(image.width == 128 && image.height == 128 && image.channels == 3)

@@ -1,0 +1,45 @@
+// PairNaming: how the two files of one job are named in a pipeline with `inputs: pair`:
+// NAME<edge suffix>.png is the sketch, NAME<color suffix>.png the colour domain (`_e` and
+// `_c` unless `pair_suffixes` says otherwise). The one parser of pair names, shared by the
+// one-shot runner and the daemon's inbox.
+
+public struct PairNaming: Sendable, Equatable {
+    public var edgeSuffix: String
+    public var colorSuffix: String
+
+    public init(edgeSuffix: String = "_e", colorSuffix: String = "_c") {
+        self.edgeSuffix = edgeSuffix
+        self.colorSuffix = colorSuffix
+    }
+
+    /// One file of a pair, read from its name.
+    public struct Half: Sendable, Equatable {
+        /// The job's name: the file's base name without its suffix.
+        public var stem: String
+        /// `.edge` or `.color`.
+        public var slot: Slot
+        /// The other half's file name (same extension).
+        public var partner: String
+    }
+
+    /// The half that `name` (a file name or path; the folder stays out of it) is, or nil
+    /// when its base name ends in neither suffix. The edge suffix is tried first.
+    public func half(_ name: String) -> Half? {
+        let file = FileIO.split(name).name
+        let base = FileIO.baseName(file), ext = String(file.dropFirst(base.count))
+        let slot: Slot, stem: String
+        if base.hasSuffix(edgeSuffix) {
+            (slot, stem) = (.edge, String(base.dropLast(edgeSuffix.count)))
+        } else if base.hasSuffix(colorSuffix) {
+            (slot, stem) = (.color, String(base.dropLast(colorSuffix.count)))
+        } else {
+            return nil
+        }
+        return Half(stem: stem, slot: slot, partner: stem + (slot == .edge ? colorSuffix : edgeSuffix) + ext)
+    }
+
+    /// Why a file that is neither half is refused.
+    public var notAPair: String {
+        "not part of a pair: expected NAME\(edgeSuffix).png (the sketch) and NAME\(colorSuffix).png (the colour domain)"
+    }
+}

@@ -1,0 +1,74 @@
+// Generation: one configuration in force and what is made from it once (the inboxes, what
+// the sidecars say about each step, the job log). Immutable, so the dispatcher and every
+// worker share it; the plugin states are not here but in the workers, each made on the
+// thread that uses it (WorkerPool).
+import Logging
+import PirecCore
+
+final class Generation: Sendable {
+    let configuration: Configuration
+    let catalog: PluginCatalog
+    let inboxes: [Inbox]
+    /// Pipeline index to the sidecar's description of its chain.
+    let steps: [Int: [StepRecord]]
+    let jobLog: JobLog?
+
+    /// Checks `configuration` against the plugins' parameter tables and opens the job log.
+    init(configuration: Configuration, catalog: PluginCatalog) throws(ConfigErrors) {
+        self.configuration = configuration
+        self.catalog = catalog
+        inboxes = configuration.pipelines.enumerated().compactMap { i, p in Inbox(pipeline: p, index: i) }
+        let problems = catalog.validate(configuration)
+        guard problems.isEmpty else { throw ConfigErrors(problems) }
+        if inboxes.isEmpty {
+            throw ConfigErrors([ConfigError(mark: SourceMark(file: configuration.file, line: 1, column: 1), path: "pipelines",
+                                            message: "no pipeline has a `watch` folder: pirecd has nothing to do")])
+        }
+        var steps: [Int: [StepRecord]] = [:]
+        for inbox in inboxes {
+            steps[inbox.index] = inbox.pipeline.chain.map { step in
+                let library = try? catalog.library(for: step.plugin)
+                var model: (String, String)?
+                if case let .mapping(pairs) = step.parameters.value,
+                   let value = pairs.first(where: { $0.key.scalarText == "model" })?.value.scalarText {
+                    let path = value.hasPrefix("/") ? value : (configuration.modelDirectory ?? ".") + "/" + value
+                    model = (path, (try? SHA256.file(path)) ?? "unreadable")
+                }
+                return StepRecord(plugin: library?.id ?? step.plugin, version: library?.version ?? "?",
+                                  parametersJSON: step.parameters.jsonText, model: model)
+            }
+        }
+        self.steps = steps
+        do { jobLog = try configuration.jobLog.map { path throws(FileError) in try JobLog(path: path) } } catch {
+            throw ConfigErrors([ConfigError(mark: SourceMark(file: configuration.file, line: 1, column: 1),
+                                            path: "job_log", message: error.description)])
+        }
+    }
+
+    /// Reads the configuration file and the plugins it names.
+    static func load(_ options: DaemonOptions) throws(ConfigErrors) -> Generation {
+        let configuration = try Configuration.load(path: options.configPath)
+        let directories = options.pluginDirectories ?? configuration.pluginDirectory.map { [$0] }
+            ?? options.defaultPluginDirectories
+        return try Generation(configuration: configuration, catalog: PluginCatalog(directories: directories))
+    }
+
+    func inbox(_ index: Int) -> Inbox? { inboxes.first { $0.index == index } }
+
+    /// One worker's plugin states for every watched pipeline, by pipeline index. Call it on
+    /// the thread that will use them.
+    func makeChains(logger: Logger) throws(ConfigErrors) -> [Int: ChainWorker] {
+        var chains: [Int: ChainWorker] = [:]
+        var problems: [ConfigError] = []
+        for inbox in inboxes {
+            do {
+                chains[inbox.index] = try ChainWorker(pipeline: inbox.pipeline, catalog: catalog,
+                                                      modelDirectory: configuration.modelDirectory, logger: logger)
+            } catch {
+                problems.append(ConfigError(mark: inbox.pipeline.mark, path: "pipelines[\(inbox.index)]", message: error.message))
+            }
+        }
+        guard problems.isEmpty else { throw ConfigErrors(problems) }
+        return chains
+    }
+}
