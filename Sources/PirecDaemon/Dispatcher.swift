@@ -121,6 +121,7 @@ final class Dispatcher {
                 }
             }
         }
+        dispatch()
     }
 
     /// A turn of the loop at `now` (seconds since 1970; a test's clock): half pairs past their
