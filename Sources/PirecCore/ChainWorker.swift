@@ -13,22 +13,15 @@ public final class ChainWorker {
     public let pipeline: Pipeline
     private let instances: [PluginInstance]
 
-    /// Creates a state for every step. Errors name the step and the plugin.
+    /// Creates a state for every step; the first refusal is thrown with its place in the
+    /// configuration (the `with:` key it concerns when the plugin names one).
     public init(pipeline: Pipeline, catalog: PluginCatalog, modelDirectory: String? = nil, logger: Logger)
-        throws(PluginError)
+        throws(ConfigError)
     {
         self.pipeline = pipeline
-        var instances: [PluginInstance] = []
-        for step in pipeline.chain {
-            let library = try catalog.library(for: step.plugin)
-            do {
-                instances.append(try PluginInstance(library: library, configJSON: step.parameters.jsonText,
-                                                    modelDirectory: modelDirectory, logger: logger))
-            } catch {
-                throw PluginError(path: "", pluginID: "", message: step.startError(error).description)
-            }
+        instances = try pipeline.chain.map { step throws(ConfigError) in
+            try step.start(catalog: catalog, modelDirectory: modelDirectory, logger: logger)
         }
-        self.instances = instances
     }
 
     /// Runs every step on `frame` in order. Throws naming the failing step.
@@ -46,6 +39,16 @@ public final class ChainWorker {
 }
 
 extension Step {
+    /// The step's plugin, loaded and created from its `with:` values.
+    public func start(catalog: PluginCatalog, modelDirectory: String?, logger: Logger) throws(ConfigError) -> PluginInstance {
+        do {
+            return try PluginInstance(library: try catalog.library(for: plugin), configJSON: parameters.jsonText,
+                                      modelDirectory: modelDirectory, logger: logger)
+        } catch {
+            throw startError(error)
+        }
+    }
+
     /// Where a plugin's `create` failure belongs: at the `with:` key its message starts with
     /// ("scale: expected ..."), else at the step.
     func startError(_ error: PluginError) -> ConfigError {

@@ -78,11 +78,8 @@ public struct PluginCatalog: Sendable {
         var errors: [ConfigError] = []
         for pipeline in configuration.pipelines {
             for step in pipeline.chain {
-                do {
-                    _ = try PluginInstance(library: try library(for: step.plugin), configJSON: step.parameters.jsonText,
-                                           modelDirectory: configuration.modelDirectory, logger: logger)
-                } catch {
-                    errors.append(step.startError(error))
+                do { _ = try step.start(catalog: self, modelDirectory: configuration.modelDirectory, logger: logger) } catch {
+                    errors.append(error)
                 }
             }
         }

@@ -78,7 +78,10 @@ public final class Daemon {
         options.control.write(ReloadStatus(generation: reloads, ok: true, errors: []))
         guard let generation = first else { return 1 }
         first = nil
-        do { try dispatcher.start(generation) } catch {
+        do { try dispatcher.start(generation) } catch let error as ConfigErrors {
+            for e in error.errors { logger.error("configuration error", metadata: ["error": "\(e)"]) }
+            return 1
+        } catch {
             logger.error("cannot start", metadata: ["error": "\(error)"])
             return 1
         }

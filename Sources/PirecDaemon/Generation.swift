@@ -65,7 +65,7 @@ final class Generation: Sendable {
                 chains[inbox.index] = try ChainWorker(pipeline: inbox.pipeline, catalog: catalog,
                                                       modelDirectory: configuration.modelDirectory, logger: logger)
             } catch {
-                problems.append(ConfigError(mark: inbox.pipeline.mark, path: "pipelines[\(inbox.index)]", message: error.message))
+                problems.append(error)
             }
         }
         guard problems.isEmpty else { throw ConfigErrors(problems) }

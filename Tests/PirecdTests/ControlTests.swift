@@ -110,6 +110,41 @@ final class NotifyListener: @unchecked Sendable {
         #expect(listener.lines.contains("STOPPING=1"))
     }
 
+    /// A `with:` value only the plugin can refuse (a model file that is not there): one
+    /// `file:line:column`, at the `model` key, from `pirec check`, at start and at reload.
+    @Test func aBadWithValueIsReportedOnceAtItsKey() throws {
+        let broken = """
+            model_dir: REPO/models
+            pipelines:
+              - name: up
+                watch: ROOT/inbox
+                output: ROOT/outbox
+                failed: ROOT/failed
+                chain:
+                  - plugin: generator
+                    with: { model: emoji/missing.safetensors }
+
+            """
+        let d = try DaemonHarness(config: broken)
+        let place = d.configPath + ":9:17: pipelines[0].chain[0].with.model: plugin generator: "
+        func once(_ text: String) -> Bool {
+            text.components(separatedBy: d.configPath + ":").count == 2 && text.contains(place)
+        }
+        let check = try TestProcess.pirec("check", "--config", d.configPath)
+        #expect(check.status == 1 && once(check.stderr), "\(check.stderr)")
+        #expect(!(try d.startAndWait()))
+        let refused = d.log.split(separator: "\n").filter { $0.contains("configuration error") }
+        #expect(refused.count == 1 && once(String(refused[0])), "\(d.log)")
+
+        try TestPaths.write(ControlTests.config.replacingOccurrences(of: "ROOT", with: d.root), to: d.configPath)
+        #expect(try d.startAndWait(), "\(d.log)")
+        try TestPaths.write(broken.replacingOccurrences(of: "ROOT", with: d.root)
+            .replacingOccurrences(of: "REPO", with: TestPaths.repository), to: d.configPath)
+        let reload = try TestProcess.pirec("reload", "--control", d.root + "/run")
+        #expect(reload.status == 1 && once(reload.stderr), "\(reload.stderr)")
+        #expect(d.stop() == 0)
+    }
+
     @Test func sigtermLetsTheRunningJobFinish() throws {
         let plugin = TestPaths.temporaryFolder() + "/libpirec-slow.so"
         try TestProcess.buildCPlugin(plugin, defines: ["TEST_SLOW_MS=1500"])
