@@ -36,13 +36,15 @@ let package = Package(
         // glibc's mallopt, which the Glibc module does not export (see HeapTuning).
         .target(name: "CPirecHeap"),
 
+        // Plugin parameters: the declarations and the one checker the host and the plugin kit share.
+        .target(name: "PirecParameters"),
         .target(
             name: "PirecCore",
             dependencies: [
-                "CPirecPlugin", "CPirecPNG", "CPirecHeap", "CLibYAML",
+                "CPirecPlugin", "CPirecPNG", "CPirecHeap", "CLibYAML", "PirecParameters",
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        .target(name: "PirecPluginKit", dependencies: ["CPirecPlugin"]),
+        .target(name: "PirecPluginKit", dependencies: ["CPirecPlugin", "PirecParameters"]),
         // The inference engine for PI-REC's networks, on OpenBLAS.
         .target(name: "PirecInference", dependencies: ["COpenBLAS", "CPirecKernels"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         // The plugin state the generator and refiner share.
@@ -54,7 +56,7 @@ let package = Package(
         .target(
             name: "PirecImaging", dependencies: ["PirecPluginKit", "CPirecKernels"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         // The daemon: inotify, durable claims, sd_notify, reload; `pirecd` is its front door.
-        .target(name: "PirecDaemon", dependencies: ["PirecCore", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "PirecDaemon", dependencies: ["PirecCore", "PirecParameters", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "pirecd",
             dependencies: [
@@ -91,6 +93,7 @@ let package = Package(
         // Tests load the built plugins and run the built `pirec` from the build folder, as
         // users do; `make test` builds everything first (swift build --build-tests).
         .testTarget(name: "PirecCoreTests", dependencies: ["PirecCore", "PirecTestKit"]),
+        .testTarget(name: "PirecParametersTests", dependencies: ["PirecParameters"]),
         .testTarget(name: "PirecCLITests", dependencies: ["PirecCore", "PirecTestKit"]),
         .testTarget(name: "PirecdTests", dependencies: ["PirecCore", "PirecDaemon", "PirecTestKit"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["COpenBLAS", "CInotifyTools", "PirecTestKit"]),

@@ -15,12 +15,12 @@ public final class ChainWorker {
 
     /// Creates a state for every step; the first refusal is thrown with its place in the
     /// configuration (the `with:` key it concerns when the plugin names one).
-    public init(pipeline: Pipeline, catalog: PluginCatalog, modelDirectory: String? = nil, logger: Logger)
+    public init(pipeline: Pipeline, configuration: Configuration, catalog: PluginCatalog, logger: Logger)
         throws(ConfigError)
     {
         self.pipeline = pipeline
         instances = try pipeline.chain.map { step throws(ConfigError) in
-            try step.start(catalog: catalog, modelDirectory: modelDirectory, logger: logger)
+            try step.start(catalog: catalog, configuration: configuration, logger: logger)
         }
     }
 
@@ -39,25 +39,30 @@ public final class ChainWorker {
 }
 
 extension Step {
-    /// The step's plugin, loaded and created from its `with:` values.
-    public func start(catalog: PluginCatalog, modelDirectory: String?, logger: Logger) throws(ConfigError) -> PluginInstance {
+    /// The step's plugin, created from its checked, complete `with:` values.
+    public func start(catalog: PluginCatalog, configuration: Configuration, logger: Logger) throws(ConfigError)
+        -> PluginInstance
+    {
+        let settings: StepSettings
+        do { settings = try catalog.settings(for: self, in: configuration) } catch { throw error.errors[0] }
         do {
-            return try PluginInstance(library: try catalog.library(for: plugin), configJSON: parameters.jsonText,
-                                      modelDirectory: modelDirectory, logger: logger)
+            return try PluginInstance(library: settings.library, configJSON: settings.json,
+                                      modelDirectory: configuration.modelDirectory, logger: logger)
         } catch {
             throw startError(error)
         }
     }
 
-    /// Where a plugin's `create` failure belongs: at the `with:` key its message starts with
-    /// ("scale: expected ..."), else at the step.
+    /// Where a plugin's `create` failure belongs: at the `with:` key the plugin named (its
+    /// value when given, else the step: a default it refused), else at the step.
     func startError(_ error: PluginError) -> ConfigError {
-        if case let .mapping(pairs) = parameters.value {
-            for (key, _) in pairs {
-                guard let name = key.scalarText, error.message.hasPrefix(name + ": ") else { continue }
-                return ConfigError(mark: key.mark, path: "\(path).with.\(name)",
-                                   message: "plugin \(error.pluginID): " + error.message.dropFirst(name.count + 2))
-            }
+        if let name = error.parameter {
+            let given: (key: YAMLNode, value: YAMLNode)? = {
+                guard case let .mapping(pairs) = parameters.value else { return nil }
+                return pairs.first { $0.key.scalarText == name }
+            }()
+            return ConfigError(mark: given?.key.mark ?? mark, path: "\(path).with.\(name)",
+                               message: "plugin \(error.pluginID): " + error.message)
         }
         return ConfigError(mark: mark, path: path, message: "plugin \(error.pluginID) cannot start: \(error.message)")
     }

@@ -1,5 +1,6 @@
 // ConfigError: one configuration problem at a file:line:column and key path. Readers
 // collect every problem in a run and throw them together as `ConfigErrors`.
+import PirecParameters
 
 public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
     public var mark: SourceMark
@@ -72,7 +73,7 @@ struct ConfigReader {
     }
 
     mutating func string(_ node: YAMLNode, _ path: String) -> String? {
-        guard case let .scalar(text, quoted) = node.value, quoted || !YAMLNode.isNull(text) else {
+        guard case let .scalar(text, quoted) = node.value, quoted || !RawParameter.isNull(text) else {
             fail(node, path, "expected a string, got \(node.shortDescription)")
             return nil
         }
@@ -92,7 +93,7 @@ struct ConfigReader {
     }
 
     mutating func bool(_ node: YAMLNode, _ path: String) -> Bool? {
-        guard case let .scalar(text, false) = node.value, let value = YAMLNode.boolValue(text) else {
+        guard case let .scalar(text, false) = node.value, let value = RawParameter.boolValue(text) else {
             fail(node, path, "expected true or false, got \(node.shortDescription)")
             return nil
         }
@@ -101,15 +102,9 @@ struct ConfigReader {
 
     mutating func choice(_ node: YAMLNode, _ path: String, _ choices: [String]) -> String? {
         guard case let .scalar(text, _) = node.value, choices.contains(text) else {
-            fail(node, path, "expected \(ConfigReader.alternatives(choices)), got \(node.shortDescription)")
+            fail(node, path, "expected \(ParameterTable.alternatives(choices)), got \(node.shortDescription)")
             return nil
         }
         return text
-    }
-
-    /// "a", "a or b", "a, b or c".
-    static func alternatives(_ choices: [String]) -> String {
-        guard choices.count > 1 else { return choices.first ?? "nothing" }
-        return choices.dropLast().joined(separator: ", ") + " or " + choices.last!
     }
 }

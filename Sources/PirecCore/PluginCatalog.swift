@@ -3,6 +3,7 @@
 // block against the plugin's parameter table, with the YAML position of every problem.
 import Glibc
 import Logging
+import PirecParameters
 
 public struct PluginCatalog: Sendable {
     public private(set) var libraries: [String: PluginLibrary] = [:]
@@ -56,19 +57,13 @@ public struct PluginCatalog: Sendable {
     /// Every problem with the chains of `configuration`: unknown plugins, unknown
     /// parameters, wrong types and out-of-range values, each at its YAML position.
     public func validate(_ configuration: Configuration) -> [ConfigError] {
-        var reader = ConfigReader()
+        var errors: [ConfigError] = []
         for pipeline in configuration.pipelines {
             for step in pipeline.chain {
-                let library: PluginLibrary
-                do { library = try self.library(for: step.plugin) } catch {
-                    reader.errors.append(ConfigError(mark: step.pluginMark, path: step.path + ".plugin",
-                                                     message: error.description))
-                    continue
-                }
-                PluginCatalog.check(step, against: library, reader: &reader)
+                do { _ = try settings(for: step, in: configuration) } catch { errors += error.errors }
             }
         }
-        return ConfigErrors(reader.errors).errors
+        return ConfigErrors(errors).errors
     }
 
     /// Creates every step's plugin once, as a worker would, and reports what `create`
@@ -78,7 +73,7 @@ public struct PluginCatalog: Sendable {
         var errors: [ConfigError] = []
         for pipeline in configuration.pipelines {
             for step in pipeline.chain {
-                do { _ = try step.start(catalog: self, modelDirectory: configuration.modelDirectory, logger: logger) } catch {
+                do { _ = try step.start(catalog: self, configuration: configuration, logger: logger) } catch {
                     errors.append(error)
                 }
             }
@@ -86,60 +81,48 @@ public struct PluginCatalog: Sendable {
         return ConfigErrors(errors).errors
     }
 
-    static func check(_ step: Step, against library: PluginLibrary, reader: inout ConfigReader) {
-        let withPath = step.path + ".with"
-        guard case let .mapping(pairs) = step.parameters.value else { return }
-        let known = library.parameters.map(\.name)
-        var seen: Set<String> = []
-        for (key, value) in pairs {
-            let name = key.scalarText ?? ""
-            let path = withPath + "." + name
-            guard let parameter = library.parameters.first(where: { $0.name == name }) else {
-                let list = known.isEmpty ? "it takes none" : "known: " + known.joined(separator: ", ")
-                reader.fail(key, path, "unknown parameter for plugin \(library.id) (\(list))")
-                continue
-            }
-            if !seen.insert(name).inserted {
-                reader.fail(key, path, "duplicate key")
-                continue
-            }
-            check(value, path, parameter, reader: &reader)
+    /// The step's `with:` values as its plugin gets them: checked against the plugin's
+    /// table (ParameterTable, the checker the plugin kit runs too), every parameter present
+    /// with its default filled in, path parameters absolute. Throws each problem at its
+    /// YAML position.
+    public func settings(for step: Step, in configuration: Configuration) throws(ConfigErrors) -> StepSettings {
+        let library: PluginLibrary
+        do { library = try self.library(for: step.plugin) } catch {
+            throw ConfigErrors([ConfigError(mark: step.pluginMark, path: step.path + ".plugin", message: error.description)])
         }
+        guard case let .mapping(pairs) = step.parameters.value else {
+            return StepSettings(library: library, values: [:], files: [:])
+        }
+        let entries = pairs.map { (key: $0.key.scalarText ?? "", value: $0.value.raw) }
+        let (given, problems) = library.parameters.check(entries, owner: library.id)
+        guard problems.isEmpty else {
+            throw ConfigErrors(problems.map { problem in
+                let pair = pairs[problem.index]
+                return ConfigError(mark: problem.subject == .key ? pair.key.mark : pair.value.mark,
+                                   path: step.path + ".with." + problem.key, message: problem.message)
+            })
+        }
+        var values = library.parameters.complete(given)
+        var files: [String: String] = [:]
+        let base = configuration.modelDirectory ?? FileIO.split(configuration.file).folder
+        for spec in library.parameters.specs where spec.kind == .path {
+            guard case let .string(path)? = values[spec.name], !path.isEmpty else { continue }
+            let resolved = FileIO.resolve(path, against: base)
+            values[spec.name] = .string(resolved)
+            files[spec.name] = resolved
+        }
+        return StepSettings(library: library, values: values, files: files)
     }
+}
 
-    private static func check(_ node: YAMLNode, _ path: String, _ parameter: PluginParameter,
-                              reader: inout ConfigReader) {
-        let got = node.shortDescription
-        let text: String? = { if case let .scalar(t, _) = node.value { return t } else { return nil } }()
-        let plain: Bool = { if case .scalar(_, false) = node.value { return true } else { return false } }()
-        if !parameter.choices.isEmpty {
-            let isNumber = parameter.kind == .int || parameter.kind == .float
-            guard let text, parameter.choices.contains(text), !isNumber || plain else {
-                reader.fail(node, path, "expected \(ConfigReader.alternatives(parameter.choices)), got \(got)")
-                return
-            }
-            return
-        }
-        let low = parameter.range.lowerBound, high = parameter.range.upperBound
-        switch parameter.kind {
-        case .int:
-            let bounds = "an integer in \(format(low))...\(format(high))"
-            guard plain, let text, let value = Int(text) else { return reader.fail(node, path, "expected \(bounds), got \(got)") }
-            if Double(value) < low || Double(value) > high { reader.fail(node, path, "expected \(bounds), got \(value)") }
-        case .float:
-            let bounds = "a number in \(format(low))...\(format(high))"
-            guard plain, let text, let value = Double(text), value.isFinite else {
-                return reader.fail(node, path, "expected \(bounds), got \(got)")
-            }
-            if value < low || value > high { reader.fail(node, path, "expected \(bounds), got \(text)") }
-        case .bool:
-            _ = reader.bool(node, path)
-        case .string:
-            _ = reader.string(node, path)
-        }
-    }
+/// A step's plugin and the values `create` receives.
+public struct StepSettings: Sendable {
+    public var library: PluginLibrary
+    /// Every declared parameter, checked and complete.
+    public var values: [String: ParameterValue]
+    /// Path parameters (files the plugin reads), key to absolute path.
+    public var files: [String: String]
 
-    private static func format(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
-    }
+    /// What `create` receives and the sidecar records: keys sorted, no spaces.
+    public var json: String { ParameterTable.json(values) }
 }

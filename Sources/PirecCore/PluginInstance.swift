@@ -8,6 +8,8 @@ import Logging
 private final class HostContext {
     let pluginID: String
     let logger: Logger
+    /// The key `create` refused, when it named one.
+    var refusedParameter: String?
 
     init(pluginID: String, logger: Logger) {
         self.pluginID = pluginID
@@ -29,6 +31,12 @@ private let hostLog: @convention(c) (UnsafeMutableRawPointer?, Int32, UnsafePoin
     host.logger.log(level: logLevel, "\(String(cString: message))", metadata: ["plugin": "\(host.pluginID)"])
 }
 
+private let hostRefuseParameter: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?) -> Void = {
+    context, key in
+    guard let context, let key else { return }
+    Unmanaged<HostContext>.fromOpaque(context).takeUnretainedValue().refusedParameter = String(cString: key)
+}
+
 public final class PluginInstance {
     public let library: PluginLibrary
     private let state: UnsafeMutableRawPointer?
@@ -38,8 +46,8 @@ public final class PluginInstance {
 
     static let messageBytes = 1024
 
-    /// Calls the plugin's `create` with the JSON of the step's parameters. `modelDirectory`
-    /// is the configuration's `model_dir`, handed to the plugin for relative model paths.
+    /// Calls the plugin's `create` with the JSON of the step's parameters (the host hands
+    /// over StepSettings.json). `modelDirectory` is the configuration's `model_dir`.
     public init(library: PluginLibrary, configJSON: String, modelDirectory: String? = nil, logger: Logger)
         throws(PluginError)
     {
@@ -50,15 +58,18 @@ public final class PluginInstance {
         host.initialize(to: pirec_host(
             struct_size: UInt32(MemoryLayout<pirec_host>.size), abi_version: UInt32(PIREC_ABI_MAJOR << 16 | PIREC_ABI_MINOR),
             context: context.toOpaque(), log: hostLog, frame_get: Frame.cGet, image_new: Frame.cNew,
-            frame_set: Frame.cSet, is_cancelled: Frame.cCancelled, model_dir: UnsafePointer(self.modelDirectory)))
+            frame_set: Frame.cSet, is_cancelled: Frame.cCancelled, model_dir: UnsafePointer(self.modelDirectory),
+            refuse_parameter: hostRefuseParameter))
         var created: UnsafeMutableRawPointer?
         var message = [CChar](repeating: 0, count: PluginInstance.messageBytes)
         let status = library.descriptor.pointee.create(configJSON, host, &created, &message, message.count)
         guard status == PIREC_OK else {
+            let parameter = context.takeUnretainedValue().refusedParameter
             host.deallocate()
             context.release()
             free(self.modelDirectory)
-            throw PluginError(path: "", pluginID: library.id, message: PluginInstance.text(message, status: status))
+            throw PluginError(path: "", pluginID: library.id, message: PluginInstance.text(message, status: status),
+                              parameter: parameter)
         }
         state = created
     }

@@ -3,6 +3,7 @@
 // Libraries are never unloaded (RTLD_NODELETE): Swift's runtime keeps pointers into them.
 import CPirecPlugin
 import Glibc
+import PirecParameters
 
 public struct PluginError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The .so path, when the problem is tied to one.
@@ -10,28 +11,20 @@ public struct PluginError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The plugin id, when known.
     public var pluginID: String
     public var message: String
+    /// The `with:` key a refusing `create` named (ABI 1.2's refuse_parameter).
+    public var parameter: String?
 
-    public init(path: String, pluginID: String, message: String) {
+    public init(path: String, pluginID: String, message: String, parameter: String? = nil) {
         self.path = path
         self.pluginID = pluginID
         self.message = message
+        self.parameter = parameter
     }
 
     public var description: String {
-        let who = pluginID.isEmpty ? "" : "plugin \(pluginID): "
+        let who = (pluginID.isEmpty ? "" : "plugin \(pluginID): ") + (parameter.map { "\($0): " } ?? "")
         return path.isEmpty ? who + message : "\(path): \(who)\(message)"
     }
-}
-
-/// One declared plugin parameter (from the descriptor's `params` table).
-public struct PluginParameter: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable { case int, float, bool, string }
-    public var name: String
-    public var kind: Kind
-    public var range: ClosedRange<Double>
-    public var choices: [String]
-    public var defaultValue: String
-    public var description: String
 }
 
 public final class PluginLibrary: @unchecked Sendable {
@@ -42,7 +35,8 @@ public final class PluginLibrary: @unchecked Sendable {
     public let abiVersion: UInt32
     public let reads: [String]
     public let writes: [String]
-    public let parameters: [PluginParameter]
+    /// The descriptor's `params` table.
+    public let parameters: ParameterTable
     /// Static, owned by the library, which is never unloaded.
     let descriptor: UnsafePointer<pirec_plugin_descriptor>
 
@@ -108,29 +102,29 @@ public final class PluginLibrary: @unchecked Sendable {
         summary = d.description.map { String(cString: $0) } ?? ""
         reads = PluginLibrary.strings(d.reads)
         writes = PluginLibrary.strings(d.writes)
-        var parameters: [PluginParameter] = []
+        var parameters: [ParameterSpec] = []
         for i in 0..<Int(d.param_count) {
             guard let table = d.params else { throw refuse("param_count is \(d.param_count) but params is NULL") }
             let p = table[i]
-            let kind: PluginParameter.Kind
+            let kind: ParameterSpec.Kind
             switch p.type {
             case UInt32(PIREC_PARAM_INT): kind = .int
             case UInt32(PIREC_PARAM_FLOAT): kind = .float
             case UInt32(PIREC_PARAM_BOOL): kind = .bool
             case UInt32(PIREC_PARAM_STRING): kind = .string
-            default: throw refuse("parameter \(i) has unknown type \(p.type)")
+            case UInt32(PIREC_PARAM_PATH) where abi & 0xffff >= 2: kind = .path
+            default: throw refuse("parameter \(i) has unknown type \(p.type) (plugin ABI \(abiText))")
             }
             guard let name = p.name.map({ String(cString: $0) }), !name.isEmpty else {
                 throw refuse("parameter \(i) has no name")
             }
             let choices = p.choices.map { String(cString: $0).split(separator: "|").map(String.init) } ?? []
             let low = p.minimum, high = p.maximum
-            parameters.append(PluginParameter(
-                name: name, kind: kind, range: low <= high ? low...high : high...low, choices: choices,
-                defaultValue: p.default_value.map { String(cString: $0) } ?? "",
-                description: p.description.map { String(cString: $0) } ?? ""))
+            parameters.append(ParameterSpec(
+                name, kind, range: low <= high ? low...high : high...low, choices: choices,
+                default: p.default_value.map { String(cString: $0) } ?? "", p.description.map { String(cString: $0) } ?? ""))
         }
-        self.parameters = parameters
+        self.parameters = ParameterTable(parameters)
     }
 
     private static func strings(_ list: UnsafePointer<UnsafePointer<CChar>?>?) -> [String] {

@@ -2,6 +2,7 @@
 // node's line and column, so configuration errors can point at the exact place.
 import CLibYAML
 import Glibc
+import PirecParameters
 
 /// A place in a source file, 1-based.
 public struct SourceMark: Equatable, Sendable, CustomStringConvertible {
@@ -39,72 +40,22 @@ public struct YAMLNode: Equatable, Sendable {
     public var value: YAMLValue
     public var mark: SourceMark
 
-    /// How a user would recognise the value in a message: `"big"`, a number, `a mapping`.
-    public var shortDescription: String {
+    /// How messages show the node (RawParameter's rule: numbers, booleans and null as
+    /// written, text in quotes).
+    public var shortDescription: String { raw.shown }
+
+    /// The node as the parameter checker takes it.
+    var raw: RawParameter {
         switch value {
-        case let .scalar(text, quoted):
-            if !quoted, YAMLNode.isNull(text) { return "null" }
-            if !quoted, Double(text) != nil || YAMLNode.boolValue(text) != nil { return text }
-            return "\"" + text + "\""
-        case .sequence: return "a list"
-        case .mapping: return "a mapping"
-        }
-    }
-
-    static func isNull(_ text: String) -> Bool { ["", "~", "null", "Null", "NULL"].contains(text) }
-
-    static func boolValue(_ text: String) -> Bool? {
-        switch text {
-        case "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON": return true
-        case "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF": return false
-        default: return nil
-        }
-    }
-
-    /// The value as JSON text: plain scalars that read as numbers, booleans or null keep
-    /// that type; everything else becomes a string. Used to hand `with:` blocks to plugins.
-    public var jsonText: String {
-        switch value {
-        case let .scalar(text, quoted):
-            if !quoted {
-                if YAMLNode.isNull(text) { return "null" }
-                if let b = YAMLNode.boolValue(text) { return b ? "true" : "false" }
-                if let i = Int(text) { return String(i) }
-                if let d = Double(text), d.isFinite { return String(d) }
-            }
-            return YAMLNode.jsonString(text)
-        case let .sequence(items):
-            return "[" + items.map(\.jsonText).joined(separator: ",") + "]"
-        case let .mapping(pairs):
-            return "{" + pairs.map { YAMLNode.jsonString($0.key.scalarText ?? "") + ":" + $0.value.jsonText }
-                .joined(separator: ",") + "}"
+        case let .scalar(text, quoted): .scalar(text, plain: !quoted)
+        case .sequence: .list
+        case .mapping: .mapping
         }
     }
 
     public var scalarText: String? {
         if case let .scalar(text, _) = value { return text }
         return nil
-    }
-
-    public static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for unit in text.unicodeScalars {
-            switch unit {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if unit.value < 0x20 {
-                    out += "\\u" + String(repeating: "0", count: 4 - String(unit.value, radix: 16).count)
-                        + String(unit.value, radix: 16)
-                } else {
-                    out.unicodeScalars.append(unit)
-                }
-            }
-        }
-        return out + "\""
     }
 }
 

@@ -26,16 +26,10 @@ final class Generation: Sendable {
         }
         var steps: [Int: [StepRecord]] = [:]
         for inbox in inboxes {
-            steps[inbox.index] = inbox.pipeline.chain.map { step in
-                let library = try? catalog.library(for: step.plugin)
-                var model: (String, String)?
-                if case let .mapping(pairs) = step.parameters.value,
-                   let value = pairs.first(where: { $0.key.scalarText == "model" })?.value.scalarText {
-                    let path = value.hasPrefix("/") ? value : (configuration.modelDirectory ?? ".") + "/" + value
-                    model = (path, (try? SHA256.file(path)) ?? "unreadable")
-                }
-                return StepRecord(plugin: library?.id ?? step.plugin, version: library?.version ?? "?",
-                                  parametersJSON: step.parameters.jsonText, model: model)
+            steps[inbox.index] = try inbox.pipeline.chain.map { step throws(ConfigErrors) in
+                let settings = try catalog.settings(for: step, in: configuration)
+                return StepRecord(plugin: settings.library.id, version: settings.library.version, parametersJSON: settings.json,
+                                  files: settings.files.mapValues { ($0, (try? SHA256.file($0)) ?? "unreadable") })
             }
         }
         self.steps = steps
@@ -62,8 +56,8 @@ final class Generation: Sendable {
         var problems: [ConfigError] = []
         for inbox in inboxes {
             do {
-                chains[inbox.index] = try ChainWorker(pipeline: inbox.pipeline, catalog: catalog,
-                                                      modelDirectory: configuration.modelDirectory, logger: logger)
+                chains[inbox.index] = try ChainWorker(pipeline: inbox.pipeline, configuration: configuration,
+                                                      catalog: catalog, logger: logger)
             } catch {
                 problems.append(error)
             }

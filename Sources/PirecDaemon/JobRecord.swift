@@ -2,14 +2,16 @@
 // `NAME.error.txt` beside a failed input, and one line of the JSON-lines job log.
 import Glibc
 import PirecCore
+import PirecParameters
 
-/// A plugin step as the sidecar describes it: what ran, with which parameters and weights.
+/// A plugin step as the sidecar describes it: what ran, with which parameters and files.
 public struct StepRecord: Sendable {
     public var plugin: String
     public var version: String
+    /// Every parameter as the plugin received it (StepSettings.json).
     public var parametersJSON: String
-    /// Model file and its SHA-256, for steps that load one.
-    public var model: (path: String, sha256: String)?
+    /// Path parameters (model files): key to the absolute path and the file's SHA-256.
+    public var files: [String: (path: String, sha256: String)]
 }
 
 public struct JobRecord {
@@ -27,11 +29,9 @@ public struct JobRecord {
     /// files it is the result of, so a restart can tell a finished job from an unfinished one.
     public var inputIDs: [String: String] = [:]
 
-    static func json(_ s: String) -> String { YAMLNode.jsonString(s) }
+    static func json(_ s: String) -> String { JSONText.string(s) }
 
-    static func object(_ pairs: [String: String]) -> String {
-        "{" + pairs.keys.sorted().map { json($0) + ": " + json(pairs[$0]!) }.joined(separator: ", ") + "}"
-    }
+    static func object(_ pairs: [String: String]) -> String { JSONText.object(pairs.mapValues(json), spaced: true) }
 
     public static func timestamp(_ seconds: Double) -> String {
         var t = time_t(seconds)
@@ -55,8 +55,10 @@ public struct JobRecord {
         for (i, step) in steps.enumerated() {
             var fields = ["\"plugin\": \(JobRecord.json(step.plugin))", "\"version\": \(JobRecord.json(step.version))",
                           "\"with\": \(step.parametersJSON)"]
-            if let model = step.model {
-                fields.append("\"model\": {\"file\": \(JobRecord.json(model.path)), \"sha256\": \(JobRecord.json(model.sha256))}")
+            if !step.files.isEmpty {
+                fields.append("\"files\": " + JSONText.object(step.files.mapValues {
+                    JobRecord.object(["file": $0.path, "sha256": $0.sha256])
+                }, spaced: true))
             }
             if i < timings.count { fields.append("\"milliseconds\": \(rounded(timings[i].milliseconds))") }
             chain.append("    {" + fields.joined(separator: ", ") + "}")

@@ -4,6 +4,7 @@
 import Glibc
 import Logging
 import PirecCore
+import PirecParameters
 
 public struct JournalLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
@@ -35,7 +36,7 @@ public struct JournalLogHandler: LogHandler {
         for key in all.keys.sorted() {
             let value = "\(all[key]!)"
             let quoted = value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) || value.isEmpty
-            text += " \(key)=" + (quoted ? YAMLNode.jsonString(value) : value)
+            text += " \(key)=" + (quoted ? JSONText.string(value) : value)
         }
         // One write per line, so lines from worker threads never interleave.
         let bytes = Array((text.replacingNewlines() + "\n").utf8)

@@ -3,7 +3,7 @@
 // lines are dark and the drawing is inverted first; then it is binarised at `threshold`.
 
 public struct SketchNormalizer {
-    public enum Polarity: String, Sendable { case auto, dark, light }
+    public enum Polarity: String, Sendable, CaseIterable { case auto, dark, light }
 
     public var threshold: Sample
     /// The colour of the lines: `dark` (on light paper), `light` (on dark), or `auto`.

@@ -44,7 +44,7 @@ enum BLAS {
 }
 
 /// Who runs matrix products on several threads.
-public enum Threading: String, Sendable {
+public enum Threading: String, Sendable, CaseIterable {
     /// OpenBLAS's own threads (its idle threads spin while the engine's loops run).
     case openblas
     /// The engine splits each product's columns across its threads, OpenBLAS on one thread.

@@ -7,10 +7,10 @@ import PirecPluginKit
 public final class NetworkStep: PluginState {
     /// The parameters both plugins take.
     public static let parameters = [
-        ParameterSpec("model", .string, default: "",
+        ParameterSpec("model", .path, default: "",
                       "the network's safetensors file; relative paths are taken against model_dir"),
         ParameterSpec("threads", .int, range: 1...64, default: "1", "threads for this network (per worker)"),
-        ParameterSpec("threading", .string, choices: ["engine", "openblas"], default: "engine",
+        .choice("threading", Threading.self, default: .engine,
                       "who splits matrix products across threads (BENCHMARKS.md: engine is faster here)"),
     ]
 
@@ -22,12 +22,14 @@ public final class NetworkStep: PluginState {
     /// `rgbSlot` is the slot the network's first three input channels come from.
     public init(parameters: PluginParameters, host: PluginHost, rgbSlot: String) throws(PluginFailure) {
         let name = parameters.string("model")
-        guard !name.isEmpty else { throw PluginFailure("model: no model file given") }
+        guard !name.isEmpty else { throw PluginFailure("no model file given", key: "model") }
+        // The host makes path parameters absolute; a caller that does not (a test calling
+        // create directly) still gets model_dir.
         let path = name.hasPrefix("/") ? name : (host.modelDirectory.map { $0 + "/" } ?? "") + name
-        do { model = try GeneratorModel(path: path) } catch { throw PluginFailure("model: \(error)") }
+        do { model = try GeneratorModel(path: path) } catch { throw PluginFailure("\(error)", key: "model") }
         self.rgbSlot = rgbSlot
         threads = parameters.int("threads")
-        threading = Threading(rawValue: parameters.string("threading")) ?? .engine
+        threading = parameters.choice("threading")
         host.log(6, "loaded \(path): width \(model.width), \(model.blocks) blocks")
     }
 

@@ -37,12 +37,19 @@ public enum PluginExport {
         }
         let pluginHost = PluginHost(table: host)
         do {
-            let parameters = try PluginParameters(json: json.map { String(cString: $0) } ?? "{}", specs: spec.parameters)
+            let parameters = try PluginParameters(json: json.map { String(cString: $0) } ?? "{}", table: spec.table,
+                                                  owner: spec.id)
             let made = try make(parameters, pluginHost)
             state.pointee = Unmanaged.passRetained(StateBox(state: made, host: pluginHost)).toOpaque()
             return Int32(PIREC_OK)
         } catch {
-            report(error.message, err, errlen)
+            // The host table is this ABI's (checked above), so it has refuse_parameter.
+            if let key = error.key, let refuse = host.pointee.refuse_parameter {
+                refuse(host.pointee.context, key)
+                report(error.message, err, errlen)
+            } else {
+                report(error.description, err, errlen)
+            }
             return error.status
         }
     }

@@ -1,130 +1,74 @@
-// PluginParameters: the step's `with:` block (JSON text from the host), checked against the
-// plugin's ParameterSpec list, with each spec's default filling what the user left out.
-import Foundation
+// PluginParameters: a Swift plugin's `with:` values, typed. The host hands `create` the
+// complete, checked values as JSON; they are read back through the same checker the host
+// ran (ParameterTable), so what the declarations enforce is never checked again here.
+@_exported import PirecParameters
 
 public struct PluginParameters: Sendable {
-    private enum Value: Decodable, Sendable {
-        case bool(Bool), int(Int), double(Double), string(String), other
+    private let values: [String: ParameterValue]
 
-        init(from decoder: Decoder) throws {
-            let c = try decoder.singleValueContainer()
-            if let b = try? c.decode(Bool.self) { self = .bool(b) }
-            else if let i = try? c.decode(Int.self) { self = .int(i) }
-            else if let d = try? c.decode(Double.self) { self = .double(d) }
-            else if let s = try? c.decode(String.self) { self = .string(s) }
-            else { self = .other }
-        }
-
-        var text: String {
-            switch self {
-            case let .bool(b): return String(b)
-            case let .int(i): return String(i)
-            case let .double(d): return String(d)
-            case let .string(s): return "\"\(s)\""
-            case .other: return "a list or mapping"
-            }
-        }
-    }
-
-    private var values: [String: Value] = [:]
-    private let specs: [ParameterSpec]
-
-    /// Parses and checks `json`. The error lists every problem, each as `key: problem`.
-    public init(json: String, specs: [ParameterSpec]) throws(PluginFailure) {
-        self.specs = specs
-        let decoded: [String: Value]
-        do { decoded = try JSONDecoder().decode([String: Value].self, from: Data(json.utf8)) } catch {
+    /// Parses `json` against `table`; a problem (only possible from a host that did not
+    /// check) names its key.
+    public init(json: String, table: ParameterTable, owner: String) throws(PluginFailure) {
+        guard let entries = ParameterTable.entries(json: json) else {
             throw PluginFailure("parameters are not a JSON object: \(json.prefix(200))")
         }
-        var problems: [String] = []
-        for key in decoded.keys.sorted() {
-            guard let spec = specs.first(where: { $0.name == key }) else {
-                problems.append("\(key): unknown parameter (known: \(specs.map(\.name).joined(separator: ", ")))")
-                continue
-            }
-            let value = decoded[key]!
-            if let problem = PluginParameters.problem(value, spec) { problems.append("\(key): \(problem)") }
-        }
-        guard problems.isEmpty else { throw PluginFailure(problems.joined(separator: "; ")) }
-        values = decoded
+        let (given, problems) = table.check(entries, owner: owner)
+        if let problem = problems.first { throw PluginFailure(problem.message, key: problem.key) }
+        values = table.complete(given)
     }
 
-    private static func problem(_ value: Value, _ spec: ParameterSpec) -> String? {
-        let got = value.text
-        func bounds(_ what: String) -> String {
-            "expected \(what) in \(format(spec.range.lowerBound))...\(format(spec.range.upperBound)), got \(got)"
-        }
-        if !spec.choices.isEmpty {
-            let text: String?
-            switch (spec.kind, value) {
-            case let (.string, .string(s)): text = s
-            case let (.int, .int(i)): text = String(i)
-            default: text = nil
-            }
-            guard let text, spec.choices.contains(text) else {
-                return "expected \(spec.choices.joined(separator: " or ")), got \(got)"
-            }
-            return nil
-        }
-        switch (spec.kind, value) {
-        case let (.int, .int(i)): return spec.range.contains(Double(i)) ? nil : bounds("an integer")
-        case (.int, _): return bounds("an integer")
-        case let (.float, .int(i)): return spec.range.contains(Double(i)) ? nil : bounds("a number")
-        case let (.float, .double(d)): return spec.range.contains(d) ? nil : bounds("a number")
-        case (.float, _): return bounds("a number")
-        case (.bool, .bool): return nil
-        case (.bool, _): return "expected true or false, got \(got)"
-        case (.string, .string): return nil
-        case (.string, _): return "expected a string, got \(got)"
-        }
-    }
-
-    private static func format(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
-    }
-
-    private func spec(_ name: String) -> ParameterSpec {
-        guard let spec = specs.first(where: { $0.name == name }) else {
-            preconditionFailure("parameter \(name) is not declared in the plugin's spec")
-        }
-        return spec
+    private func value(_ name: String) -> ParameterValue {
+        guard let value = values[name] else { preconditionFailure("parameter \(name) is not declared in the plugin's spec") }
+        return value
     }
 
     public func int(_ name: String) -> Int {
-        if case let .int(i)? = values[name] { return i }
-        return Int(spec(name).defaultValue) ?? 0
+        guard case let .int(i) = value(name) else { preconditionFailure("parameter \(name) is not an int") }
+        return i
     }
 
     public func double(_ name: String) -> Double {
-        switch values[name] {
-        case let .int(i)?: return Double(i)
-        case let .double(d)?: return d
-        default: return Double(spec(name).defaultValue) ?? 0
+        switch value(name) {
+        case let .float(d): return d
+        case let .int(i): return Double(i)
+        default: preconditionFailure("parameter \(name) is not a number")
         }
     }
 
     public func bool(_ name: String) -> Bool {
-        if case let .bool(b)? = values[name] { return b }
-        return spec(name).defaultValue == "true"
+        guard case let .bool(b) = value(name) else { preconditionFailure("parameter \(name) is not a bool") }
+        return b
     }
 
+    /// Strings and paths (a path comes absolute from the host).
     public func string(_ name: String) -> String {
-        if case let .string(s)? = values[name] { return s }
-        return spec(name).defaultValue
+        guard case let .string(s) = value(name) else { preconditionFailure("parameter \(name) is not a string") }
+        return s
+    }
+
+    /// A choice declared with `ParameterSpec.choice(name, Choice.self, ...)`.
+    public func choice<Choice: RawRepresentable>(_ name: String, as type: Choice.Type = Choice.self) -> Choice
+        where Choice.RawValue == String
+    {
+        guard let choice = Choice(rawValue: string(name)) else { preconditionFailure("parameter \(name): not a \(Choice.self)") }
+        return choice
     }
 }
 
-/// A plugin's failure message, returned to the host through the ABI's error buffer.
+/// A plugin's failure message, returned to the host through the ABI's error buffer; `key`
+/// names the `with:` parameter it is about (the host gets it through refuse_parameter).
 public struct PluginFailure: Error, Sendable, CustomStringConvertible {
     public var message: String
+    public var key: String?
     public var status: Int32
 
-    public init(_ message: String, status: Int32 = 1) {
+    public init(_ message: String, key: String? = nil, status: Int32 = 1) {
         self.message = message
+        self.key = key
         self.status = status
     }
 
     public static let cancelled = PluginFailure("cancelled", status: 2)
 
-    public var description: String { message }
+    public var description: String { key.map { "\($0): \(message)" } ?? message }
 }

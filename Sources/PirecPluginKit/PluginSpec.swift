@@ -1,29 +1,8 @@
 // PluginSpec: a Swift plugin's declaration, made once: id, version, slots and parameters.
-// The same values build the C descriptor the host reads and check the JSON parameters the
+// The same values build the C descriptor the host reads and read the JSON parameters the
 // plugin receives, so the docs, the host's YAML checks and the plugin cannot disagree.
 import CPirecPlugin
 import Glibc
-
-public struct ParameterSpec: Sendable {
-    public enum Kind: Sendable { case int, float, bool, string }
-
-    public var name: String
-    public var kind: Kind
-    public var range: ClosedRange<Double>
-    public var choices: [String]
-    public var defaultValue: String
-    public var description: String
-
-    public init(_ name: String, _ kind: Kind, range: ClosedRange<Double> = 0...0, choices: [String] = [],
-                default defaultValue: String, _ description: String) {
-        self.name = name
-        self.kind = kind
-        self.range = range
-        self.choices = choices
-        self.defaultValue = defaultValue
-        self.description = description
-    }
-}
 
 public struct PluginSpec: Sendable {
     public var id: String
@@ -32,6 +11,8 @@ public struct PluginSpec: Sendable {
     public var reads: [String]
     public var writes: [String]
     public var parameters: [ParameterSpec]
+
+    public var table: ParameterTable { ParameterTable(parameters) }
 
     public init(id: String, version: String, summary: String, reads: [String], writes: [String],
                 parameters: [ParameterSpec]) {
@@ -71,6 +52,7 @@ extension PluginSpec {
             case .float: type = PIREC_PARAM_FLOAT
             case .bool: type = PIREC_PARAM_BOOL
             case .string: type = PIREC_PARAM_STRING
+            case .path: type = PIREC_PARAM_PATH
             }
             params[i] = pirec_param(
                 name: cString(p.name), type: UInt32(type), reserved: 0, minimum: p.range.lowerBound,

@@ -32,8 +32,8 @@ struct RunCommand: ParsableCommand {
         let workerCount = max(1, min(configuration.workers, jobs.count))
         var workers: [ChainWorker] = []
         for _ in 0..<(jobs.isEmpty ? 0 : workerCount) {
-            do { workers.append(try ChainWorker(pipeline: pipeline, catalog: catalog,
-                                               modelDirectory: configuration.modelDirectory, logger: logger)) } catch {
+            do { workers.append(try ChainWorker(pipeline: pipeline, configuration: configuration, catalog: catalog,
+                                               logger: logger)) } catch {
                 throw Console.fail(error.description)
             }
         }
@@ -88,7 +88,7 @@ struct PluginsCommand: ParsableCommand {
             print("\(library.id) \(library.version) (ABI \(library.abiDescription)) \(library.path)")
             print("  \(library.summary)")
             print("  reads: \(library.reads.joined(separator: ", "))  writes: \(library.writes.joined(separator: ", "))")
-            for p in library.parameters {
+            for p in library.parameters.specs {
                 let allowed = p.choices.isEmpty
                     ? (p.kind == .int || p.kind == .float ? "\(format(p.range.lowerBound))...\(format(p.range.upperBound))" : "")
                     : p.choices.joined(separator: "|")

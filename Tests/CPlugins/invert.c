@@ -9,6 +9,7 @@
  */
 #include "pirec_plugin.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +27,20 @@ typedef struct invert_state {
     float amount;
 } invert_state;
 
+/* Refuses `key`: through the host when its table has refuse_parameter (ABI 1.2), else by
+ * naming the key at the start of the message. */
+static void refuse(const pirec_host *host, const char *key, const char *problem, char *err, size_t errlen) {
+    if (host->struct_size >= offsetof(pirec_host, refuse_parameter) + sizeof(host->refuse_parameter)
+        && host->refuse_parameter) {
+        host->refuse_parameter(host->context, key);
+        snprintf(err, errlen, "%s", problem);
+    } else {
+        snprintf(err, errlen, "%s: %s", key, problem);
+    }
+}
+
 /* Finds "amount": <number> in the host's JSON; the host has already checked its type and range. */
-static int parse_amount(const char *json, float *amount, char *err, size_t errlen) {
+static int parse_amount(const pirec_host *host, const char *json, float *amount, char *err, size_t errlen) {
     *amount = 1.0f;
     const char *key = strstr(json ? json : "", "\"amount\"");
     if (!key) return 0;
@@ -35,7 +48,7 @@ static int parse_amount(const char *json, float *amount, char *err, size_t errle
     char *end = NULL;
     double value = colon ? strtod(colon + 1, &end) : 0;
     if (!colon || end == colon + 1 || value < 0 || value > 1) {
-        snprintf(err, errlen, "amount: expected a number in 0...1");
+        refuse(host, "amount", "expected a number in 0...1", err, errlen);
         return -1;
     }
     *amount = (float)value;
@@ -45,7 +58,7 @@ static int parse_amount(const char *json, float *amount, char *err, size_t errle
 static int32_t invert_create(const char *config_json, const pirec_host *host, void **state,
                              char *err, size_t errlen) {
     float amount;
-    if (parse_amount(config_json, &amount, err, errlen) != 0) return PIREC_ERROR;
+    if (parse_amount(host, config_json, &amount, err, errlen) != 0) return PIREC_ERROR;
     invert_state *s = (invert_state *)calloc(1, sizeof(*s));
     if (!s) {
         snprintf(err, errlen, "out of memory");

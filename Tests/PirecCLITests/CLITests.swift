@@ -103,8 +103,8 @@ import Testing
         try FileManager.default.copyItem(atPath: TestPaths.plugin("upscaler"), toPath: folder + "/libpirec-upscaler.so")
         let result = try TestProcess.pirec("plugins", "--plugin-dir", folder)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("invert 1.0.0 (ABI 1.1) \(folder)/libpirec-invert.so"))
-        #expect(result.stdout.contains("upscaler 1.0.0 (ABI 1.1)"))
+        #expect(result.stdout.contains("invert 1.0.0 (ABI 1.2) \(folder)/libpirec-invert.so"))
+        #expect(result.stdout.contains("upscaler 1.0.0 (ABI 1.2)"))
         #expect(result.stdout.contains("reads: image  writes: image"))
         #expect(result.stdout.contains("with.scale: int 2|4 default 2"))
     }
@@ -116,7 +116,7 @@ import Testing
         let result = try TestProcess.pirec("plugins", "--plugin-dir", folder)
         #expect(result.status == 1)
         #expect(result.stderr.contains("\(folder)/libpirec-junk.so: not a loadable shared library"))
-        #expect(result.stderr.contains("\(folder)/libpirec-old.so: plugin invert: built for plugin ABI 2.0; this host speaks ABI 1.1"))
+        #expect(result.stderr.contains("\(folder)/libpirec-old.so: plugin invert: built for plugin ABI 2.0; this host speaks ABI 1.2"))
 
         // Named directly in a chain, each is an error at the step's line and column.
         let config = folder + "/pirec.yaml"

@@ -36,8 +36,10 @@ import Testing
         #expect(p.inputs == .pair(PairNaming(edgeSuffix: "-sketch", colorSuffix: "-flat")))
         #expect(p.keepIntermediates)
         #expect(p.chain.map(\.plugin) == ["upscaler", "/etc/pirec/my.so"])
-        #expect(p.chain[0].parameters.jsonText == #"{"scale":4,"filter":"bicubic"}"#)
-        #expect(p.chain[1].parameters.jsonText == "{}")
+        guard case let .mapping(with) = p.chain[0].parameters.value else { Issue.record("with: is not a mapping"); return }
+        #expect(with.map { [$0.key.scalarText, $0.value.scalarText] } == [["scale", "4"], ["filter", "bicubic"]])
+        guard case let .mapping(none) = p.chain[1].parameters.value else { Issue.record("no with: is not a mapping"); return }
+        #expect(none.isEmpty)
         #expect(p.chain[0].mark == SourceMark(file: "/etc/pirec/pirec.yaml", line: 14, column: 9))
     }
 

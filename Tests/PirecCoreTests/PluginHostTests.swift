@@ -13,8 +13,8 @@ import Testing
         #expect(library.id == "upscaler")
         #expect(library.abiDescription == PluginLibrary.hostABI)
         #expect(library.reads == ["image"] && library.writes == ["image"])
-        #expect(library.parameters.map(\.name) == ["scale", "filter"])
-        #expect(library.parameters[0].choices == ["2", "4"])
+        #expect(library.parameters.specs.map(\.name) == ["scale", "filter"])
+        #expect(library.parameters.specs[0].choices == ["2", "4"])
     }
 
     @Test func runsAPluginWrittenInC() throws {
@@ -23,7 +23,7 @@ import Testing
         let catalog = PluginCatalog(directories: [folder])
         let library = try catalog.library(for: "invert")
         #expect(library.summary.contains("written in C"))
-        #expect(library.parameters.map(\.name) == ["amount"])
+        #expect(library.parameters.specs.map(\.name) == ["amount"])
 
         // 13 RGB pixels a row: 39 floats, padded to a 48-float stride the plugin must honour.
         let input = try Image(width: 13, height: 3, channels: 3)
@@ -44,7 +44,7 @@ import Testing
         let folder = TestPaths.temporaryFolder()
         try TestProcess.buildCPlugin(folder + "/libpirec-invert.so")
         let library = try PluginLibrary.load(from: folder + "/libpirec-invert.so")
-        #expect(throws: PluginError(path: "", pluginID: "invert", message: "amount: expected a number in 0...1")) {
+        #expect(throws: PluginError(path: "", pluginID: "invert", message: "expected a number in 0...1", parameter: "amount")) {
             _ = try PluginInstance(library: library, configJSON: #"{"amount": 5}"#, logger: logger)
         }
         let instance = try PluginInstance(library: library, configJSON: "{}", logger: logger)
@@ -54,10 +54,10 @@ import Testing
     }
 
     @Test(arguments: [
-        (["TEST_ABI_MAJOR=2", "TEST_ABI_MINOR=0"], ["plugin invert", "built for plugin ABI 2.0", "this host speaks ABI 1.1"]),
-        (["TEST_ABI_MINOR=7"], ["plugin invert", "built for plugin ABI 1.7", "host's ABI 1.1"]),
-        (["TEST_SMALL_STRUCT"], ["plugin invert", "descriptor is 16 bytes", "plugin ABI 1.1, host ABI 1.1"]),
-        (["TEST_NO_ENTRY"], ["not a pirec plugin: no symbol pirec_plugin_entry_v1", "host ABI 1.1"]),
+        (["TEST_ABI_MAJOR=2", "TEST_ABI_MINOR=0"], ["plugin invert", "built for plugin ABI 2.0", "this host speaks ABI 1.2"]),
+        (["TEST_ABI_MINOR=7"], ["plugin invert", "built for plugin ABI 1.7", "host's ABI 1.2"]),
+        (["TEST_SMALL_STRUCT"], ["plugin invert", "descriptor is 16 bytes", "plugin ABI 1.2, host ABI 1.2"]),
+        (["TEST_NO_ENTRY"], ["not a pirec plugin: no symbol pirec_plugin_entry_v1", "host ABI 1.2"]),
     ])
     func refusesIncompatiblePlugins(defines: [String], expected: [String]) throws {
         let path = TestPaths.temporaryFolder() + "/libpirec-broken.so"
@@ -77,7 +77,7 @@ import Testing
         let path = TestPaths.temporaryFolder() + "/libpirec-invert.so"
         try TestProcess.buildCPlugin(path, defines: ["TEST_ABI_MINOR=0"])
         let library = try PluginLibrary.load(from: path)
-        #expect(library.abiDescription == "1.0" && PluginLibrary.hostABI == "1.1")
+        #expect(library.abiDescription == "1.0" && PluginLibrary.hostABI == "1.2")
     }
 
     @Test func refusesFilesThatAreNotLibraries() throws {

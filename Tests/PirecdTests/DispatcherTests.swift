@@ -143,6 +143,16 @@ final class DispatcherRig {
         rig.dispatcher.handle([rig.closed(1, "dog_c.png")])
         #expect(rig.workers[0].ran == ["dog"])
         #expect(rig.files("pairs-out").contains("dog.png"))
+        // The sidecar records what the plugins received: every value, defaults filled in, the
+        // model as the absolute path it was read from, with its hash.
+        let sidecar = try JSONSerialization.jsonObject(with: Data(rig.text("pairs-out/dog.json").utf8)) as? [String: Any]
+        let chain = try #require(sidecar?["chain"] as? [[String: Any]])
+        #expect((chain[0]["with"] as? [String: Any])?.keys.sorted()
+            == ["high", "lines", "low", "method", "min_length", "sigma", "thin", "threshold"])
+        let model = (chain[1]["files"] as? [String: Any])?["model"] as? [String: String]
+        #expect(model?["file"] == TestPaths.repository + "/models/emoji/generator.safetensors")
+        #expect(model?["sha256"]?.count == 64)
+        #expect((chain[1]["with"] as? [String: Any])?["model"] as? String == model?["file"])
 
         try rig.put("pairs/cat_c.png")
         rig.dispatcher.handle([rig.closed(1, "cat_c.png")])

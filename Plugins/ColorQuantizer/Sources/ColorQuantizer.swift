@@ -13,7 +13,7 @@ final class ColorQuantizer: PluginState {
         median = parameters.int("median")
         finalMedian = parameters.int("final_median")
         for (key, value) in [("median", median), ("final_median", finalMedian)] where value % 2 == 0 {
-            throw PluginFailure("\(key): expected an odd size in 1...255, got \(value)")
+            throw PluginFailure("expected an odd size in 1...255, got \(value)", key: key)
         }
         kmeans = KMeans(k: parameters.int("colors"), attempts: parameters.int("attempts"),
                         iterations: parameters.int("iterations"), epsilon: Float(parameters.double("epsilon")),

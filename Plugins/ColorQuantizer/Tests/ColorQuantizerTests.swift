@@ -46,13 +46,13 @@ import Testing
         #expect(throws: PluginError(path: "", pluginID: "color-quantizer", message: "input slot \"source\" is empty")) {
             _ = try PluginHarness.run("color-quantizer", "{}", [:])
         }
-        #expect(throws: PluginError(path: "", pluginID: "color-quantizer", message: "median: expected an odd size in 1...255, got 24")) {
+        #expect(throws: PluginError(path: "", pluginID: "color-quantizer", message: "expected an odd size in 1...255, got 24", parameter: "median")) {
             _ = try PluginHarness.instance("color-quantizer", #"{"median": 24}"#)
         }
-        #expect(throws: PluginError(path: "", pluginID: "color-quantizer", message: "colors: expected an integer in 1...64, got 65")) {
+        #expect(throws: PluginError(path: "", pluginID: "color-quantizer", message: "expected an integer in 1...64, got 65", parameter: "colors")) {
             _ = try PluginHarness.instance("color-quantizer", #"{"colors": 65}"#)
         }
-        #expect(throws: PluginError(path: "", pluginID: "color-quantizer", message: "colors: expected an integer in 1...64, got \"many\"")) {
+        #expect(throws: PluginError(path: "", pluginID: "color-quantizer", message: "expected an integer in 1...64, got \"many\"", parameter: "colors")) {
             _ = try PluginHarness.instance("color-quantizer", #"{"colors": "many"}"#)
         }
     }

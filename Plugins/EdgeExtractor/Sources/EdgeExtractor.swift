@@ -10,20 +10,21 @@ final class EdgeExtractor: PluginState {
         case normalize(SketchNormalizer)
     }
 
+    /// The `method` parameter's values.
+    enum MethodName: String, CaseIterable { case canny, normalize }
+
     let method: Method
     let minLength: Int
     let thin: Bool
 
     init(parameters: PluginParameters) throws(PluginFailure) {
         let low = parameters.double("low"), high = parameters.double("high")
-        switch parameters.string("method") {
-        case "normalize":
-            guard let lines = SketchNormalizer.Polarity(rawValue: parameters.string("lines")) else {
-                throw PluginFailure("lines: expected auto, dark or light, got \"\(parameters.string("lines"))\"")
-            }
-            method = .normalize(SketchNormalizer(threshold: parameters.double("threshold"), lines: lines))
-        default:
-            guard low <= high else { throw PluginFailure("low: must not exceed high (\(high)), got \(low)") }
+        switch parameters.choice("method", as: MethodName.self) {
+        case .normalize:
+            method = .normalize(SketchNormalizer(threshold: parameters.double("threshold"),
+                                                 lines: parameters.choice("lines")))
+        case .canny:
+            guard low <= high else { throw PluginFailure("must not exceed high (\(high)), got \(low)", key: "low") }
             method = .canny(Canny(sigma: parameters.double("sigma"), low: low, high: high))
         }
         minLength = parameters.int("min_length")

@@ -1,5 +1,6 @@
 // The edge-extractor plugin's entry: registration only.
 import CPirecPlugin
+import PirecImaging
 import PirecPluginKit
 
 let edgeExtractorSpec = PluginSpec(
@@ -7,14 +8,14 @@ let edgeExtractorSpec = PluginSpec(
     summary: "Binary edge map: Canny as scikit-image (photos) or a normalised user sketch; white lines on black",
     reads: ["source", "edge"], writes: ["edge"],
     parameters: [
-        ParameterSpec("method", .string, choices: ["canny", "normalize"], default: "canny",
-                      "canny: edges of the `source` photo; normalize: clean up the `edge` sketch of a pair"),
+        .choice("method", EdgeExtractor.MethodName.self, default: .canny,
+                "canny: edges of the `source` photo; normalize: clean up the `edge` sketch of a pair"),
         ParameterSpec("sigma", .float, range: 0...20, default: "2.5", "canny: Gaussian smoothing (pixels); 0 is none"),
         ParameterSpec("low", .float, range: 0...10, default: "0.1", "canny: hysteresis low threshold (gradient magnitude)"),
         ParameterSpec("high", .float, range: 0...10, default: "0.2", "canny: hysteresis high threshold"),
         ParameterSpec("threshold", .float, range: 0...1, default: "0.27", "normalize: binarisation threshold (PI-REC: 69/255)"),
-        ParameterSpec("lines", .string, choices: ["auto", "dark", "light"], default: "auto",
-                      "normalize: line colour of the sketch; auto decides from the paper"),
+        .choice("lines", SketchNormalizer.Polarity.self, default: .auto,
+                "normalize: line colour of the sketch; auto decides from the paper"),
         ParameterSpec("thin", .bool, default: "false", "thin lines to one pixel"),
         ParameterSpec("min_length", .int, range: 0...1_000_000, default: "0", "drop edge pieces of fewer pixels"),
     ])

@@ -69,10 +69,10 @@ import Testing
         #expect(throws: PluginError(path: "", pluginID: "edge-extractor", message: "input slot \"source\" is empty")) {
             _ = try PluginHarness.run("edge-extractor", "{}", [:])
         }
-        #expect(throws: PluginError(path: "", pluginID: "edge-extractor", message: "low: must not exceed high (0.2), got 0.5")) {
+        #expect(throws: PluginError(path: "", pluginID: "edge-extractor", message: "must not exceed high (0.2), got 0.5", parameter: "low")) {
             _ = try PluginHarness.instance("edge-extractor", #"{"low": 0.5}"#)
         }
-        #expect(throws: PluginError(path: "", pluginID: "edge-extractor", message: "sigma: expected a number in 0...20, got 30")) {
+        #expect(throws: PluginError(path: "", pluginID: "edge-extractor", message: "expected a number in 0...20, got 30", parameter: "sigma")) {
             _ = try PluginHarness.instance("edge-extractor", #"{"sigma": 30}"#)
         }
         let image = try PluginHarness.image(width: 8, height: 8, channels: 1) { _, _, _ in 0 }

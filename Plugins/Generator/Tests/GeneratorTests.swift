@@ -46,7 +46,7 @@ import Testing
     }
 
     @Test func errorsNameTheModelOrTheSlot() throws {
-        #expect(throws: PluginError(path: "", pluginID: "generator", message: "model: no model file given")) {
+        #expect(throws: PluginError(path: "", pluginID: "generator", message: "no model file given", parameter: "model")) {
             _ = try PluginHarness.instance("generator", "{}")
         }
         let junk = TestPaths.temporaryFolder() + "/junk.safetensors"

@@ -4,15 +4,19 @@ import PirecImaging
 import PirecPluginKit
 
 final class Upscaler: PluginState {
+    /// The kernels offered (the resampler's box filter is for shrinking).
+    enum Filter: String, CaseIterable {
+        case lanczos3, bicubic
+
+        var resampling: ResamplingFilter { self == .lanczos3 ? .lanczos3 : .bicubic }
+    }
+
     let scale: Int
     let filter: ResamplingFilter
 
-    init(parameters: PluginParameters) throws(PluginFailure) {
+    init(parameters: PluginParameters) {
         scale = parameters.int("scale")
-        guard let filter = ResamplingFilter(rawValue: parameters.string("filter")), filter != .box else {
-            throw PluginFailure("filter: expected lanczos3 or bicubic, got \"\(parameters.string("filter"))\"")
-        }
-        self.filter = filter
+        filter = parameters.choice("filter", as: Filter.self).resampling
     }
 
     func process(_ frame: PluginFrame) throws(PluginFailure) {

@@ -8,13 +8,13 @@ let upscalerSpec = PluginSpec(
     reads: ["image"], writes: ["image"],
     parameters: [
         ParameterSpec("scale", .int, range: 2...4, choices: ["2", "4"], default: "2", "enlargement factor"),
-        ParameterSpec("filter", .string, choices: ["lanczos3", "bicubic"], default: "lanczos3", "resampling kernel"),
+        .choice("filter", Upscaler.Filter.self, default: .lanczos3, "resampling kernel"),
     ])
 
 private let descriptor = upscalerSpec.makeDescriptor(
     create: { json, host, state, err, errlen in
         PluginExport.create(json, host, state, err, errlen, spec: upscalerSpec) { (parameters, _) throws(PluginFailure) in
-            try Upscaler(parameters: parameters)
+            Upscaler(parameters: parameters)
         }
     },
     process: { state, frame, err, errlen in PluginExport.process(state, frame, err, errlen) },

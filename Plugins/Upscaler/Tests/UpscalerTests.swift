@@ -54,7 +54,7 @@ import Testing
 
     @Test func refusesBadParametersAndStopsWhenCancelled() throws {
         let library = try PluginLibrary.load(from: TestPaths.plugin("upscaler"))
-        #expect(throws: PluginError(path: "", pluginID: "upscaler", message: "scale: expected 2 or 4, got 3")) {
+        #expect(throws: PluginError(path: "", pluginID: "upscaler", message: "expected 2 or 4, got 3", parameter: "scale")) {
             _ = try PluginInstance(library: library, configJSON: #"{"scale": 3}"#, logger: logger)
         }
         #expect { _ = try PluginInstance(library: library, configJSON: #"{"scal": 2}"#, logger: logger) } throws: {

@@ -43,7 +43,7 @@ extern "C" {
 #endif
 
 #define PIREC_ABI_MAJOR 1
-#define PIREC_ABI_MINOR 1
+#define PIREC_ABI_MINOR 2
 /* abi_version packs major and minor: (major << 16) | minor. */
 #define PIREC_MAKE_VERSION(major, minor) ((uint32_t)(((uint32_t)(major) << 16) | (uint32_t)(minor)))
 #define PIREC_VERSION_MAJOR(version) ((uint32_t)(version) >> 16)
@@ -69,6 +69,10 @@ extern "C" {
 #define PIREC_PARAM_FLOAT 2
 #define PIREC_PARAM_BOOL 3
 #define PIREC_PARAM_STRING 4
+/* Since ABI 1.2: a file the plugin reads (a model). The host resolves a relative path
+ * against `model_dir` (else the configuration's folder) and passes it absolute; it
+ * records the file's SHA-256 in each job's sidecar. In the JSON it is a string. */
+#define PIREC_PARAM_PATH 5
 
 /* One image. Owned by the host; see "Memory" above. */
 typedef struct pirec_image {
@@ -117,6 +121,11 @@ typedef struct pirec_host {
      * `model_dir` as an absolute path, or NULL when none is set. Plugins resolve relative
      * model paths against it. Owned by the host, valid until `destroy` returns. */
     const char *model_dir;
+    /* Since ABI 1.2: names the `with:` key that a failing `create` refuses, so the host
+     * reports the error at that key's line and column; call it before returning
+     * PIREC_ERROR, and leave the key out of the message in `err`. `key` is copied. Only
+     * `create` may call it, on its own thread. */
+    void (*refuse_parameter)(void *context, const char *key);
 } pirec_host;
 
 /* One parameter a plugin accepts in its step's `with:` block. The host checks
@@ -147,7 +156,10 @@ typedef struct pirec_plugin_descriptor {
     uint32_t reserved; /* zero */
 
     /* Makes one state from `config_json`, the JSON object of the step's
-     * `with:` block ("{}" when absent), already checked against `params`.
+     * `with:` block, already checked against `params`. Since ABI 1.2 it is
+     * complete: every parameter in `params`, with the defaults filled in and
+     * PIREC_PARAM_PATH values absolute (before 1.2: only the keys given, "{}"
+     * when none).
      * `host` outlives the state. On success stores the state in `*state` and
      * returns PIREC_OK; otherwise writes a NUL-terminated message of at most
      * `errlen` bytes (plugin id not included) into `err` and returns
