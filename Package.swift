@@ -44,17 +44,21 @@ let package = Package(
                 "CPirecPlugin", "CPirecPNG", "CPirecHeap", "CLibYAML", "PirecParameters",
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        .target(name: "PirecPluginKit", dependencies: ["CPirecPlugin", "PirecParameters"]),
+        .target(name: "PirecPluginKit", dependencies: ["CPirecPlugin", "PirecParameters", "PirecImageView"]),
+        // The image layout the algorithms work on, apart from the plugin kit and the host.
+        .target(name: "PirecImageView"),
         // The inference engine for PI-REC's networks, on OpenBLAS.
-        .target(name: "PirecInference", dependencies: ["COpenBLAS", "CPirecKernels"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        .target(name: "PirecInference", dependencies: ["COpenBLAS", "CPirecNetworkKernels"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         // The plugin state the generator and refiner share.
         .target(name: "PirecNetworkPlugin", dependencies: ["PirecInference", "PirecPluginKit"]),
-        // Hot loops compiled per instruction set (AVX-512, AVX2, baseline), chosen at load time.
-        .target(name: "CPirecKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off", "-fno-math-errno"])]),
+        // Hot loops compiled per instruction set (AVX-512, AVX2, baseline), chosen at load time:
+        // the edge algorithms' and the inference engine's.
+        .target(name: "CPirecImagingKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off", "-fno-math-errno"])]),
+        .target(name: "CPirecNetworkKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off", "-fno-math-errno"])]),
         // The classical image algorithms behind the plugins (resampling, Canny, median, k-means),
         // a library so tests can check them against references directly.
         .target(
-            name: "PirecImaging", dependencies: ["PirecPluginKit", "CPirecKernels"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+            name: "PirecImaging", dependencies: ["PirecImageView", "CPirecImagingKernels"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         // The daemon: inotify, durable claims, sd_notify, reload; `pirecd` is its front door.
         .target(name: "PirecDaemon", dependencies: ["PirecCore", "PirecParameters", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
@@ -80,7 +84,7 @@ let package = Package(
             name: "Resize", dependencies: ["PirecPluginKit", "PirecImaging", "CPirecPlugin"],
             path: "Plugins/Resize/Sources", linkerSettings: pluginLinkerSettings),
         .target(
-            name: "EdgeExtractor", dependencies: ["PirecPluginKit", "PirecImaging", "CPirecPlugin"],
+            name: "EdgeExtractor", dependencies: ["PirecPluginKit", "PirecImaging", "CPirecPlugin", "CPirecImagingKernels"],
             path: "Plugins/EdgeExtractor/Sources", linkerSettings: pluginLinkerSettings),
         .target(
             name: "ColorQuantizer", dependencies: ["PirecPluginKit", "PirecImaging", "CPirecPlugin"],

@@ -9,11 +9,11 @@
 //      outermost pixel ring is never an edge.
 //   4. Hysteresis: keep 8-connected runs of maxima (all at or above `low`) that hold one at
 //      or above `high`.
-// Steps 1-3 run as one C pass (CPirecKernels: pirec_canny_classes) that streams rows
+// Steps 1-3 run as one C pass (CPirecImagingKernels: pirec_canny_classes) that streams rows
 // through small rings of float64 rows, so no whole float64 plane is ever written.
-import CPirecKernels
+import CPirecImagingKernels
 import Glibc
-import PirecPluginKit
+import PirecImageView
 
 public struct Canny {
     public var sigma: Double

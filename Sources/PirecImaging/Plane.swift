@@ -2,8 +2,8 @@
 // a workspace that the plugin state keeps between images. A worker sees images of the
 // same size again and again; reusing the buffers spares the allocation and the page
 // faults of fresh memory, which cost as much as the arithmetic here.
-import CPirecKernels
-import PirecPluginKit
+import CPirecImagingKernels
+import PirecImageView
 
 public struct Plane {
     public let width: Int

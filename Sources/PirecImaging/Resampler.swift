@@ -3,7 +3,7 @@
 // averages areas exactly when shrinking), taps outside the source dropped and the rest
 // renormalised. Horizontal pass, then vertical, in float32; output clamped to [0, 1].
 import Glibc
-import PirecPluginKit
+import PirecImageView
 
 public enum ResamplingFilter: String, Sendable {
     case box
@@ -80,11 +80,14 @@ public struct PixelRect: Sendable, Equatable {
 }
 
 public enum Resampler {
+    /// `isCancelled` said stop.
+    public struct Cancelled: Error {}
+
     /// Resamples `source` (the whole of `input`, or a rectangle of it) onto all of `output`,
     /// which must have as many channels. `filterX`/`filterY` choose the kernel per axis.
     public static func resample(_ input: ImageView, _ source: PixelRect? = nil, into output: MutableImageView,
                                 filterX: ResamplingFilter, filterY: ResamplingFilter,
-                                isCancelled: () -> Bool = { false }) throws(PluginFailure) {
+                                isCancelled: () -> Bool = { false }) throws(Cancelled) {
         let rect = source ?? PixelRect(x: 0, y: 0, width: input.width, height: input.height)
         let channels = input.channels
         precondition(output.channels == channels, "channel counts differ")
@@ -111,9 +114,9 @@ public enum Resampler {
             }
         }
         // Vertical pass, row by row so cancellation is prompt.
-        try wide.withUnsafeBufferPointer { (buffer) throws(PluginFailure) in
+        try wide.withUnsafeBufferPointer { (buffer) throws(Cancelled) in
             for y in 0..<height {
-                if y % 64 == 0, isCancelled() { throw PluginFailure.cancelled }
+                if y % 64 == 0, isCancelled() { throw Cancelled() }
                 let first = down.first[y] - rect.y, taps = down.count[y], base = y * down.width
                 let dst = output.row(y)
                 for i in 0..<rowLength { dst[i] = 0 }

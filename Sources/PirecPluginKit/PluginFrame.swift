@@ -1,59 +1,22 @@
 // PluginFrame and image views: the plugin side of the ABI's host functions. Views read and
 // write through the host's stride; the host owns every image.
 import CPirecPlugin
+@_exported import PirecImageView
 
-/// Read access to a host image.
-public struct ImageView {
-    public let width: Int
-    public let height: Int
-    public let channels: Int
-    /// Floats from one row to the next.
-    public let rowStride: Int
-    public let samples: UnsafePointer<Float>
-
-    /// A view of memory laid out as the ABI's images (for tools and tests).
-    public init(width: Int, height: Int, channels: Int, rowStride: Int, samples: UnsafePointer<Float>) {
-        self.width = width
-        self.height = height
-        self.channels = channels
-        self.rowStride = rowStride
-        self.samples = samples
-    }
-
+extension ImageView {
     init(_ image: UnsafePointer<pirec_image>) {
         let i = image.pointee
-        width = Int(i.width)
-        height = Int(i.height)
-        channels = Int(i.channels)
-        rowStride = Int(i.stride_bytes) / MemoryLayout<Float>.stride
-        samples = UnsafePointer(i.data)
+        self.init(width: Int(i.width), height: Int(i.height), channels: Int(i.channels),
+                  rowStride: Int(i.stride_bytes) / MemoryLayout<Float>.stride, samples: UnsafePointer(i.data))
     }
-
-    @inline(__always)
-    public func row(_ y: Int) -> UnsafePointer<Float> { samples + y * rowStride }
 }
 
-/// Write access to an image this plugin allocated in the current `process` call.
-public struct MutableImageView {
-    public let width: Int
-    public let height: Int
-    public let channels: Int
-    public let rowStride: Int
-    public let samples: UnsafeMutablePointer<Float>
-    let header: UnsafeMutablePointer<pirec_image>
-
+extension MutableImageView {
     init(_ image: UnsafeMutablePointer<pirec_image>) {
         let i = image.pointee
-        header = image
-        width = Int(i.width)
-        height = Int(i.height)
-        channels = Int(i.channels)
-        rowStride = Int(i.stride_bytes) / MemoryLayout<Float>.stride
-        samples = i.data
+        self.init(width: Int(i.width), height: Int(i.height), channels: Int(i.channels),
+                  rowStride: Int(i.stride_bytes) / MemoryLayout<Float>.stride, samples: i.data, handle: UnsafeMutableRawPointer(image))
     }
-
-    @inline(__always)
-    public func row(_ y: Int) -> UnsafeMutablePointer<Float> { samples + y * rowStride }
 }
 
 /// The host's functions, as handed to `create`.
@@ -97,9 +60,10 @@ public struct PluginFrame {
         return MutableImageView(image)
     }
 
-    /// Hands `image` to slot `slot`.
+    /// Hands `image` (from `newImage`) to slot `slot`.
     public func set(_ slot: String, _ image: MutableImageView) throws(PluginFailure) {
-        guard host.table.pointee.frame_set(handle, slot, image.header) == PIREC_OK else {
+        guard let header = image.handle?.assumingMemoryBound(to: pirec_image.self),
+              host.table.pointee.frame_set(handle, slot, header) == PIREC_OK else {
             throw PluginFailure("the host refused the image for slot \"\(slot)\"")
         }
     }

@@ -1,6 +1,6 @@
 // EdgeExtractor: the plugin state. `canny` reads `source` (a photo); `normalize` reads
 // `edge` (a user's sketch from a pair). Both write a 1-channel `edge`: 1 on lines, 0 elsewhere.
-import CPirecKernels
+import CPirecImagingKernels
 import PirecImaging
 import PirecPluginKit
 

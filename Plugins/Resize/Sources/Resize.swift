@@ -48,10 +48,14 @@ final class Resize: PluginState {
         } else {
             // Resample into the unpadded top-left part of the output.
             let scaled = try frame.newImage(width: width, height: height, channels: channels)
-            try Resampler.resample(
-                input, rect, into: scaled,
-                filterX: width < rect.width ? .box : .lanczos3, filterY: height < rect.height ? .box : .lanczos3,
-                isCancelled: { frame.isCancelled })
+            do {
+                try Resampler.resample(
+                    input, rect, into: scaled,
+                    filterX: width < rect.width ? .box : .lanczos3, filterY: height < rect.height ? .box : .lanczos3,
+                    isCancelled: { frame.isCancelled })
+            } catch {
+                throw .cancelled
+            }
             for y in 0..<height {
                 let src = scaled.row(y), dst = output.row(y)
                 for i in 0..<width * channels { dst[i] = src[i] }

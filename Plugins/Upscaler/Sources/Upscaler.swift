@@ -22,7 +22,9 @@ final class Upscaler: PluginState {
     func process(_ frame: PluginFrame) throws(PluginFailure) {
         let input = try frame.require("image")
         let output = try frame.newImage(width: input.width * scale, height: input.height * scale, channels: input.channels)
-        try Resampler.resample(input, into: output, filterX: filter, filterY: filter, isCancelled: { frame.isCancelled })
+        do { try Resampler.resample(input, into: output, filterX: filter, filterY: filter, isCancelled: { frame.isCancelled }) } catch {
+            throw .cancelled
+        }
         try frame.set("image", output)
     }
 }

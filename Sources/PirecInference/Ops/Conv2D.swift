@@ -6,7 +6,7 @@
 // stride-1 convolutions run as Winograd (WinogradConv3x3.swift); three output channels
 // run directly, since their im2col matrix would be mostly memory traffic.
 
-import CPirecKernels
+import CPirecNetworkKernels
 
 struct Conv2D {
     enum Padding { case zeros, reflect }
