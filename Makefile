@@ -7,7 +7,7 @@ DESTDIR ?=
 
 # Debian packages the build and the tests need (cc/c++ build the C test plugin and
 # compile the ABI header alone).
-APT_PACKAGES := pkg-config libpng-dev libyaml-dev libinotifytools0-dev libopenblas-dev gcc g++ libc6-dev
+APT_PACKAGES := pkg-config libpng-dev libyaml-dev libopenblas-dev gcc g++ libc6-dev
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE := .build/release

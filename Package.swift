@@ -26,7 +26,6 @@ let package = Package(
         // System libraries (Debian -dev packages; `make deps` installs them).
         .systemLibrary(name: "CLibPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CLibYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
-        .systemLibrary(name: "CInotifyTools", providers: [.apt(["libinotifytools0-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
         // The plugin ABI: one header, the whole contract.
@@ -98,9 +97,10 @@ let package = Package(
         // users do; `make test` builds everything first (swift build --build-tests).
         .testTarget(name: "PirecCoreTests", dependencies: ["PirecCore", "PirecTestKit"]),
         .testTarget(name: "PirecParametersTests", dependencies: ["PirecParameters"]),
+        .testTarget(name: "PirecPluginKitTests", dependencies: ["PirecPluginKit", "CPirecPlugin"]),
         .testTarget(name: "PirecCLITests", dependencies: ["PirecCore", "PirecTestKit"]),
         .testTarget(name: "PirecdTests", dependencies: ["PirecCore", "PirecDaemon", "PirecTestKit"]),
-        .testTarget(name: "SystemLibraryTests", dependencies: ["COpenBLAS", "CInotifyTools", "PirecTestKit"]),
+        .testTarget(name: "SystemLibraryTests", dependencies: ["COpenBLAS", "PirecTestKit"]),
         .testTarget(name: "PirecInferenceTests", dependencies: ["PirecInference", "PirecTestKit"]),
         .testTarget(name: "PirecImagingTests", dependencies: ["PirecImaging", "PirecCore", "PirecTestKit"]),
         .target(
@@ -112,6 +112,7 @@ let package = Package(
         .testTarget(
             name: "GeneratorTests", dependencies: ["PirecCore", "PirecInference", "PirecTestKit"],
             path: "Plugins/Generator/Tests"),
+        .testTarget(name: "RefinerTests", dependencies: ["PirecCore", "PirecTestKit"], path: "Plugins/Refiner/Tests"),
         .testTarget(name: "ResizeTests", dependencies: ["PirecCore", "PirecTestKit"], path: "Plugins/Resize/Tests"),
         .testTarget(
             name: "EdgeExtractorTests", dependencies: ["PirecCore", "PirecTestKit"], path: "Plugins/EdgeExtractor/Tests"),

@@ -2,7 +2,7 @@
 """PI-REC's generator: the one network definition shared by training and fixtures.
 
 This module is the single source of truth for the generator's layout. Training,
-the fixture generator (training/make_fixtures.py) and the checkpoint converter
+the fixture generator (training/make_network_fixtures.py) and the checkpoint converter
 (training/convert_pth.py) all import it, so the state_dict names below are the
 names that pirec's inference engine reads from a .safetensors file:
 

@@ -1,4 +1,4 @@
-// PNG reading against values computed independently by Tests/Fixtures/make_fixtures.py,
+// PNG reading against values computed independently by Tests/Fixtures/make_image_fixtures.py,
 // for every bit depth and colour type; bad files; writing and reading back.
 import Foundation
 import PirecCore

@@ -1,5 +1,6 @@
-// Reading the classical fixtures (Tests/Fixtures/classical, made by make_fixtures.py with
-// scikit-image and OpenCV) into the forms the algorithms take.
+// Reading the classical fixtures (Tests/Fixtures/classical, made by
+// Tests/Fixtures/make_image_fixtures.py with scikit-image and OpenCV) into the forms the
+// algorithms take.
 import Foundation
 import PirecCore
 import PirecImaging

@@ -1,4 +1,4 @@
-// Each operation against PyTorch, on the tensors training/make_fixtures.py saved in
+// Each operation against PyTorch, on the tensors training/make_network_fixtures.py saved in
 // Tests/Fixtures/network/ops.safetensors (inputs, parameters and PyTorch's outputs).
 @testable import PirecInference
 import PirecTestKit

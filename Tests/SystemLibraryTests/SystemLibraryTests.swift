@@ -1,6 +1,5 @@
-// The system-library targets link and call the real Debian libraries: OpenBLAS (with its
-// own thread control, which the generic libblas lacks) and libinotifytools on a real inotify.
-import CInotifyTools
+// The system-library targets link and call the real Debian libraries: OpenBLAS, with its
+// own thread control, which the generic libblas lacks.
 import COpenBLAS
 import Foundation
 import PirecTestKit
@@ -15,19 +14,5 @@ import Testing
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 2, 2, 3, 1, a, 3, b, 2, 0, &c, 2)
         #expect(c == [58, 64, 139, 154])
         #expect(String(cString: openblas_get_config()).contains("OpenBLAS"))
-    }
-
-    @Test func inotifyToolsSeesAClosedFile() throws {
-        let folder = TestPaths.temporaryFolder()
-        #expect(inotifytools_initialize() == 1)
-        defer { inotifytools_cleanup() }
-        #expect(inotifytools_watch_file(folder, Int32(IN_CLOSE_WRITE | IN_MOVED_TO)) == 1)
-        try TestPaths.write("x", to: folder + "/dropped.png")
-        let event = try #require(inotifytools_next_event(5))
-        #expect(event.pointee.mask & UInt32(IN_CLOSE_WRITE) != 0)
-        // `name` is a flexible array member right after the fixed fields; Swift does not import it.
-        let name = String(cString: UnsafeRawPointer(event).advanced(by: MemoryLayout<inotify_event>.size)
-            .assumingMemoryBound(to: CChar.self))
-        #expect(name == "dropped.png")
     }
 }

@@ -40,7 +40,7 @@ if ((${#need[@]})); then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 # The libraries pirec links (the Swift runtime is bind-mounted from this machine).
-LIBS=libpng16-16,libyaml-0-2,libopenblas0-pthread,libinotifytools0,libstdc++6,libgcc-s1,zlib1g,libgfortran5
+LIBS=libpng16-16,libyaml-0-2,libopenblas0-pthread,libstdc++6,libgcc-s1,zlib1g,libgfortran5
 if [[ ! -x $ROOTFS/lib/systemd/systemd || ! -e $ROOTFS/.pirec-libs-$LIBS ]]; then
   MIRROR=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null)
   [[ -n $MIRROR ]] || MIRROR=$(awk '/^deb /{print $2; exit}' /etc/apt/sources.list 2>/dev/null)

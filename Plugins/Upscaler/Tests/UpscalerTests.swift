@@ -1,5 +1,5 @@
 // The upscaler plugin, loaded through the host as users load it, against Pillow's
-// Image.resize (references written by Tests/Fixtures/make_fixtures.py).
+// Image.resize (references written by Tests/Fixtures/make_image_fixtures.py).
 import Logging
 import PirecCore
 import PirecTestKit

@@ -4,7 +4,7 @@
 Run from the repository root:
 
     pip install -r Tests/Fixtures/requirements.txt
-    python3 Tests/Fixtures/make_fixtures.py
+    python3 Tests/Fixtures/make_image_fixtures.py
 
 The script is deterministic: with the pinned package versions (and the same
 zlib), running it twice produces byte-identical files. It needs no network:

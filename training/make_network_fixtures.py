@@ -4,7 +4,7 @@
 Run from the repository root:
 
     pip install -r training/requirements.txt
-    python3 training/make_fixtures.py
+    python3 training/make_network_fixtures.py
 
 Deterministic: every random draw is seeded, PyTorch runs on one CPU thread, and
 the safetensors headers are written with sorted keys, so two runs with the
