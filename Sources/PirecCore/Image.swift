@@ -4,7 +4,7 @@
 import CPirecPlugin
 import Glibc
 
-public final class Image: @unchecked Sendable {
+public final class Image: @unchecked Sendable {  // its samples are written by the one job that holds the image
     public let width: Int
     public let height: Int
     public let channels: Int

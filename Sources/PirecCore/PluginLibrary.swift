@@ -27,7 +27,7 @@ public struct PluginError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-public final class PluginLibrary: @unchecked Sendable {
+public final class PluginLibrary: @unchecked Sendable {  // lets only; the descriptor is static in a library never unloaded
     public let path: String
     public let id: String
     public let version: String

@@ -116,7 +116,7 @@ public struct JobRecord {
 
 /// The JSON-lines job log: each line is one `write` to a file opened with O_APPEND, so lines
 /// from several workers never mix and a crash leaves at most a missing last line.
-public final class JobLog: @unchecked Sendable {
+public final class JobLog: Sendable {
     private let fd: Int32
 
     public init(path: String) throws(FileError) {

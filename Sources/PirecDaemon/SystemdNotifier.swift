@@ -3,7 +3,7 @@
 // Without NOTIFY_SOCKET (run by hand) every call does nothing.
 import Glibc
 
-public final class SystemdNotifier: @unchecked Sendable {
+public final class SystemdNotifier {
     private let fd: Int32
     private var address = sockaddr_un()
     private var addressLength: socklen_t = 0

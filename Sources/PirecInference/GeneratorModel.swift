@@ -3,7 +3,7 @@
 // run on pictures of any size.
 import Foundation
 
-public final class GeneratorModel: @unchecked Sendable {
+public final class GeneratorModel: @unchecked Sendable {  // lets only; the executor's weights are read-only after loading
     public let path: String
     public let width: Int
     public let blocks: Int

@@ -22,6 +22,6 @@ enum Parallel {
     }
 }
 
-private struct UncheckedSendable<Value>: @unchecked Sendable {
+private struct UncheckedSendable<Value>: @unchecked Sendable {  // a body each part calls on its own range only
     let value: Value
 }

@@ -20,7 +20,7 @@ extension MutableImageView {
 }
 
 /// The host's functions, as handed to `create`.
-public struct PluginHost: @unchecked Sendable {
+public struct PluginHost: @unchecked Sendable {  // the host's table: immutable, valid until destroy, thread-safe log
     let table: UnsafePointer<pirec_host>
 
     public func log(_ level: Int32, _ message: String) {

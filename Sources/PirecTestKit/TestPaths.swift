@@ -41,7 +41,7 @@ public struct ProcessResult: Sendable {
     public var stderr: String
 }
 
-private final class DataBox: @unchecked Sendable {
+private final class DataBox: @unchecked Sendable {  // written by the reader thread, read after `done`
     var data = Data()
     let done = DispatchSemaphore(value: 0)
 }
