@@ -67,37 +67,15 @@ final class DispatcherRig {
             return w
         }), logger: logger)
 
-    static let config = """
-        max_attempts: 2
-        model_dir: REPO/models
-        pipelines:
-          - name: up
-            watch: ROOT/inbox
-            output: ROOT/outbox
-            failed: ROOT/failed
-            archive: ROOT/archive
-            chain:
-              - plugin: upscaler
-                with: { scale: 2 }
-          - name: pairs
-            watch: ROOT/pairs
-            output: ROOT/pairs-out
-            failed: ROOT/pairs-failed
-            inputs: pair
-            pair_timeout: 60
-            chain:
-              - plugin: edge-extractor
-                with: { method: normalize }
-              - plugin: generator
-                with: { model: MODEL }
-
-        """
+    /// DropTests' configuration: an upscaling inbox and a pair inbox (pair_timeout 2 s).
+    static let config = upscaleConfig
 
     deinit { try? FileManager.default.removeItem(atPath: root) }
 
     func generation(model: String = "emoji/generator.safetensors") throws -> Generation {
         let text = Self.config.replacingOccurrences(of: "ROOT", with: root)
-            .replacingOccurrences(of: "REPO", with: TestPaths.repository).replacingOccurrences(of: "MODEL", with: model)
+            .replacingOccurrences(of: "REPO", with: TestPaths.repository)
+            .replacingOccurrences(of: "emoji/generator.safetensors", with: model)
         let configuration = try Configuration.parse(text, file: root + "/pirec.yaml")
         return try Generation(configuration: configuration, catalog: PluginCatalog(directories: [TestPaths.build]))
     }
@@ -157,11 +135,11 @@ final class DispatcherRig {
         try rig.put("pairs/cat_c.png")
         rig.dispatcher.handle([rig.closed(1, "cat_c.png")])
         let now = Date().timeIntervalSince1970
-        rig.dispatcher.tick(now: now + 30)
+        rig.dispatcher.tick(now: now + 1)
         #expect(rig.files("pairs").contains("cat_c.png"), "still within pair_timeout")
-        rig.dispatcher.tick(now: now + 61)
+        rig.dispatcher.tick(now: now + 3)
         #expect(rig.files("pairs-failed") == ["cat_c.error.txt", "cat_c.png"])
-        #expect(rig.text("pairs-failed/cat_c.error.txt").contains("half a pair: cat_e.png did not arrive within 60 s"))
+        #expect(rig.text("pairs-failed/cat_c.error.txt").contains("half a pair: cat_e.png did not arrive within 2 s"))
 
         try rig.put("pairs/stray.png")
         rig.dispatcher.handle([rig.closed(1, "stray.png")])
@@ -211,7 +189,6 @@ final class DispatcherRig {
         // The same folders, a new daemon.
         let text = DispatcherRig.config.replacingOccurrences(of: "ROOT", with: rig.root)
             .replacingOccurrences(of: "REPO", with: TestPaths.repository)
-            .replacingOccurrences(of: "MODEL", with: "emoji/generator.safetensors")
         try again.start(Generation(configuration: Configuration.parse(text, file: rig.root + "/pirec.yaml"),
                                    catalog: PluginCatalog(directories: [TestPaths.build])))
         #expect(next.workers[0].ran == ["w0", "w1", "w2"])
