@@ -24,10 +24,10 @@ struct BenchCommand: ParsableCommand {
             var times: [Double] = []
             for run in 0...max(repetitions, 1) {
                 let frame = Frame()
-                frame["source"] = image
-                frame["image"] = image
-                frame["edge"] = try image.converted(toChannels: 1)
-                frame["color"] = try image.converted(toChannels: 3)
+                frame[.source] = image
+                frame[.image] = image
+                frame[.edge] = try image.converted(toChannels: 1)
+                frame[.color] = try image.converted(toChannels: 3)
                 let start = Date()
                 try instance.process(frame)
                 if run > 0 { times.append(Date().timeIntervalSince(start) * 1000) }
