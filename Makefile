@@ -8,15 +8,17 @@ DESTDIR ?=
 # Debian packages the build and the tests need (cc/c++ build the C test plugin and
 # compile the ABI header alone).
 APT_PACKAGES := pkg-config libpng-dev libyaml-dev libopenblas-dev gcc g++ libc6-dev
+# Only the tests: a throw-away PostgreSQL server for the shared-queue tests.
+TEST_APT_PACKAGES := postgresql
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE := .build/release
 PLUGIN_HEADER := Sources/CPirecPlugin/include
 
-.PHONY: deps build test run demo bench install install-files uninstall header-check system-test clean
+.PHONY: deps test-deps build test run demo bench install install-files uninstall header-check system-test clean
 
-deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+deps test-deps:
+	@missing=""; for p in $(if $(filter test-deps,$@),$(TEST_APT_PACKAGES),$(APT_PACKAGES)); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -36,7 +38,7 @@ header-check:
 	  c++ -x c++ -std=c++11 -Wall -Wextra -Werror -pedantic -I $(PLUGIN_HEADER) -o /dev/null -
 	@echo "pirec_plugin.h compiles alone as C99 and C++11"
 
-test: deps header-check
+test: deps test-deps header-check
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(MAKE) system-test

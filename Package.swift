@@ -21,6 +21,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // System libraries (Debian -dev packages; `make deps` installs them).
@@ -58,6 +59,10 @@ let package = Package(
         // a library so tests can check them against references directly.
         .target(
             name: "PirecImaging", dependencies: ["PirecImageView", "CPirecImagingKernels"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
+        // The shared job queue of several hosts: the job table in PostgreSQL and its claim protocol.
+        .target(name: "PirecQueue", dependencies: [
+            .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+        ]),
         // The daemon: inotify, durable claims, sd_notify, reload; `pirecd` is its front door.
         .target(name: "PirecDaemon", dependencies: ["PirecCore", "PirecParameters", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
@@ -97,6 +102,9 @@ let package = Package(
         // users do; `make test` builds everything first (swift build --build-tests).
         .testTarget(name: "PirecCoreTests", dependencies: ["PirecCore", "PirecTestKit"]),
         .testTarget(name: "PirecParametersTests", dependencies: ["PirecParameters"]),
+        .testTarget(name: "PirecQueueTests", dependencies: [
+            "PirecQueue", "PirecTestKit", .product(name: "PostgresNIO", package: "postgres-nio"),
+        ]),
         .testTarget(name: "PirecPluginKitTests", dependencies: ["PirecPluginKit", "CPirecPlugin"]),
         .testTarget(name: "PirecCLITests", dependencies: ["PirecCore", "PirecTestKit"]),
         .testTarget(name: "PirecdTests", dependencies: ["PirecCore", "PirecDaemon", "PirecTestKit"]),
