@@ -22,13 +22,16 @@ public struct Configuration: Sendable {
     public var maxAttempts: Int = 2
     /// pirecd: seconds running jobs get to finish after SIGTERM.
     public var stopTimeout: Int = 30
+    /// Load plugins and models that others could have replaced (FileTrust); for
+    /// development trees only.
+    public var insecurePlugins = false
 
     public func pipeline(named name: String) -> Pipeline? { pipelines.first { $0.name == name } }
 
     public var pngCodec: PNGCodec { PNGCodec(maxPixels: maxPixels, maxFileBytes: maxFileBytes) }
 
     static let topKeys = ["plugin_dir", "model_dir", "workers", "max_pixels", "max_file_bytes", "pipelines",
-                          "job_log", "max_attempts", "stop_timeout"]
+                          "job_log", "max_attempts", "stop_timeout", "insecure_plugins"]
     static let pipelineKeys = ["name", "watch", "output", "failed", "archive", "keep_inputs", "recursive",
                                "pair_timeout", "inputs", "pair_suffixes", "keep_intermediates", "output_slot", "chain"]
 
@@ -71,6 +74,7 @@ public struct Configuration: Sendable {
         if let node = top["job_log"], let s = reader.string(node, "job_log") { config.jobLog = FileIO.resolve(s, against: base) }
         if let node = top["max_attempts"], let n = reader.int(node, "max_attempts", in: 1...100) { config.maxAttempts = n }
         if let node = top["stop_timeout"], let n = reader.int(node, "stop_timeout", in: 0...3600) { config.stopTimeout = n }
+        if let node = top["insecure_plugins"], let b = reader.bool(node, "insecure_plugins") { config.insecurePlugins = b }
         if let node = top["pipelines"] {
             if let items = reader.list(node, "pipelines") {
                 if items.isEmpty { reader.fail(node, "pipelines", "expected at least one pipeline") }

@@ -10,6 +10,8 @@ public struct PluginCatalog: Sendable {
     /// Files that looked like plugins but could not be loaded.
     public private(set) var refusals: [PluginError] = []
     public let directories: [String]
+    /// Whether plugin and model files pass without FileTrust's check.
+    public let insecure: Bool
 
     /// A plugin file is named `pirec-ID.so` or `libpirec-ID.so`.
     public static func isPluginFileName(_ name: String) -> Bool {
@@ -24,16 +26,17 @@ public struct PluginCatalog: Sendable {
         return [FileIO.split(folder).folder + "/lib/pirec/plugins", folder]
     }
 
-    /// Loads every plugin file in `directories` (missing folders are skipped). The first
-    /// folder wins when two hold the same id.
-    public init(directories: [String]) {
+    /// Loads every plugin file in `directories` (missing folders are skipped) that passes
+    /// FileTrust unless `insecure`. The first folder wins when two hold the same id.
+    public init(directories: [String], insecure: Bool = false) {
         self.directories = directories
+        self.insecure = insecure
         for folder in directories where FileIO.isFolder(folder) {
             guard let names = try? FileIO.list(folder) else { continue }
             for name in names where PluginCatalog.isPluginFileName(name) {
                 let path = folder + "/" + name
                 do {
-                    let library = try PluginLibrary.load(from: path)
+                    let library = try load(path)
                     if libraries[library.id] == nil { libraries[library.id] = library }
                 } catch {
                     refusals.append(error)
@@ -42,11 +45,16 @@ public struct PluginCatalog: Sendable {
         }
     }
 
+    private func load(_ path: String) throws(PluginError) -> PluginLibrary {
+        if !insecure, let problem = FileTrust.problem(path) { throw PluginError(path: path, pluginID: "", message: problem) }
+        return try PluginLibrary.load(from: path)
+    }
+
     public var sortedLibraries: [PluginLibrary] { libraries.values.sorted { $0.id < $1.id } }
 
     /// The library for a step: an id from the folders, or a .so path loaded directly.
     public func library(for plugin: String) throws(PluginError) -> PluginLibrary {
-        if plugin.contains("/") || plugin.hasSuffix(".so") { return try PluginLibrary.load(from: plugin) }
+        if plugin.contains("/") || plugin.hasSuffix(".so") { return try load(plugin) }
         if let library = libraries[plugin] { return library }
         var message = "no plugin \"\(plugin)\" in \(directories.joined(separator: ", "))"
         if !libraries.isEmpty { message += " (found: \(libraries.keys.sorted().joined(separator: ", ")))" }
@@ -90,9 +98,8 @@ public struct PluginCatalog: Sendable {
         do { library = try self.library(for: step.plugin) } catch {
             throw ConfigErrors([ConfigError(mark: step.pluginMark, path: step.path + ".plugin", message: error.description)])
         }
-        guard case let .mapping(pairs) = step.parameters.value else {
-            return StepSettings(library: library, values: [:], files: [:])
-        }
+        var pairs: [(key: YAMLNode, value: YAMLNode)] = []
+        if case let .mapping(given) = step.parameters.value { pairs = given }
         let entries = pairs.map { (key: $0.key.scalarText ?? "", value: $0.value.raw) }
         let (given, problems) = library.parameters.check(entries, owner: library.id)
         guard problems.isEmpty else {
@@ -108,6 +115,11 @@ public struct PluginCatalog: Sendable {
         for spec in library.parameters.specs where spec.kind == .path {
             guard case let .string(path)? = values[spec.name], !path.isEmpty else { continue }
             let resolved = FileIO.resolve(path, against: base)
+            if !insecure, let problem = FileTrust.problem(resolved) {
+                let given = pairs.first { $0.key.scalarText == spec.name }
+                throw ConfigErrors([ConfigError(mark: given?.value.mark ?? step.mark, path: step.path + ".with." + spec.name,
+                                                message: problem)])
+            }
             values[spec.name] = .string(resolved)
             files[spec.name] = resolved
         }

@@ -44,7 +44,8 @@ final class Generation: Sendable {
         let configuration = try Configuration.load(path: options.configPath)
         let directories = options.pluginDirectories ?? configuration.pluginDirectory.map { [$0] }
             ?? options.defaultPluginDirectories
-        return try Generation(configuration: configuration, catalog: PluginCatalog(directories: directories))
+        return try Generation(configuration: configuration,
+                              catalog: PluginCatalog(directories: directories, insecure: configuration.insecurePlugins))
     }
 
     func inbox(_ index: Int) -> Inbox? { inboxes.first { $0.index == index } }

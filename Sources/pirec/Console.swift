@@ -41,7 +41,7 @@ enum Console {
             throw ExitCode(1)
         }
         let directories = pluginDir.map { [$0] } ?? configuration.pluginDirectory.map { [$0] } ?? defaultPluginDirectories
-        let catalog = PluginCatalog(directories: directories)
+        let catalog = PluginCatalog(directories: directories, insecure: configuration.insecurePlugins)
         var problems = catalog.validate(configuration)
         if problems.isEmpty && startPlugins {
             problems = catalog.startCheck(configuration, logger: logger(verbose: false))

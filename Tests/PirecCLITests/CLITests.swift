@@ -183,8 +183,12 @@ import Testing
     }
 
     @Test func unreadableInputIsNamed() throws {
+        // Readable by nobody, the outputs' folder writable by nobody; the folder itself stays
+        // writable by its owner only, as a plugin's folder must be.
         let folder = TestPaths.temporaryFolder()
-        chmod(folder, 0o777)
+        chmod(folder, 0o755)
+        try FileManager.default.createDirectory(atPath: folder + "/out", withIntermediateDirectories: false)
+        chmod(folder + "/out", 0o777)
         let locked = folder + "/locked.png"
         try FileManager.default.copyItem(atPath: TestPaths.fixture("upscale/one.png"), toPath: locked)
         chmod(locked, 0)
