@@ -143,6 +143,12 @@ public enum FileIO {
         return lstat(path, &info) == 0 ? info.st_mode & S_IFMT : nil
     }
 
+    /// How many names the file at `path` has (0 when there is nothing), without following links.
+    public static func linkCount(_ path: String) -> Int {
+        var info = stat()
+        return lstat(path, &info) == 0 ? Int(info.st_nlink) : 0
+    }
+
     /// Status change time (seconds since 1970; a rename sets it), without following links.
     public static func changed(_ path: String) -> Double? {
         var info = stat()

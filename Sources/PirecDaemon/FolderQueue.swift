@@ -79,6 +79,13 @@ final class FolderQueue: JobQueue {
             reject(file, in: inbox, "refused: \(what); pirecd takes only regular files dropped into the folder")
             return nil
         }
+        // A second name of a file that lives elsewhere (perhaps one the dropper may not read
+        // through pirecd): take copies only.
+        let links = FileIO.linkCount(path)
+        if links > 1 {
+            reject(file, in: inbox, "refused: a hard link (the file has \(links) names); drop a copy instead")
+            return nil
+        }
         switch inbox.pipeline.inputs {
         case .single:
             return claim(ClaimedJob(pipeline: inbox.index, relative: file.relative, name: FileIO.baseName(file.name),

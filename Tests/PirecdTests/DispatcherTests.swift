@@ -147,6 +147,27 @@ final class DispatcherRig {
         #expect(rig.counters.value(.failed) == 2)
     }
 
+    @Test func linksAndFIFOsAreRefusedWithoutBlocking() throws {
+        let rig = DispatcherRig()
+        try rig.dispatcher.start(rig.generation())
+        let outside = TestPaths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: outside) }
+        try rig.put("elsewhere.png")
+        try FileManager.default.createDirectory(atPath: outside + "/sub", withIntermediateDirectories: true)
+        // A symbolic link to a folder inside the recursive inbox, a hard link to a file outside
+        // it, and a FIFO nobody writes to (opening it would block).
+        try FileManager.default.createSymbolicLink(atPath: rig.root + "/inbox/linked", withDestinationPath: outside + "/sub")
+        #expect(link(rig.root + "/elsewhere.png", rig.root + "/inbox/hard.png") == 0)
+        #expect(mkfifo(rig.root + "/inbox/pipe.png", 0o644) == 0)
+        rig.dispatcher.handle([.overflow])
+        #expect(rig.workers[0].ran.isEmpty)
+        #expect(rig.files("failed") == ["hard.error.txt", "hard.png", "linked", "linked.error.txt", "pipe.error.txt", "pipe.png"])
+        #expect(rig.text("failed/linked.error.txt").contains("refused: a symbolic link (to \(outside)/sub)"))
+        #expect(rig.text("failed/hard.error.txt").contains("refused: a hard link (the file has 2 names)"))
+        #expect(rig.text("failed/pipe.error.txt").contains("refused: not a regular file"))
+        #expect(FileManager.default.fileExists(atPath: rig.root + "/elsewhere.png"), "the other name is untouched")
+    }
+
     @Test func claimedJobsResumeFirstAndACrasherIsGivenUp() throws {
         let rig = DispatcherRig()
         // Left by a daemon that died: a job it never started, one it was running (once), one
