@@ -27,8 +27,12 @@ deps test-deps:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# What `make run` and `make install` ship: Package.swift's products, built one by one (a plain
+# `swift build` would also build the targets only tests use yet: PirecQueue and postgres-nio).
+PRODUCTS := $(shell sed -n 's/^ *[.]\(executable\|library\).name: "\([^"]*\)".*/\2/p' Package.swift)
+
 build: deps
-	$(SWIFT) build -c release
+	for p in $(PRODUCTS); do $(SWIFT) build -c release --product $$p || exit 1; done
 
 # The ABI header must stand alone as C and as C++ with every warning an error.
 header-check:
