@@ -3,7 +3,7 @@
 # finished phases are skipped, an interrupted one continues from its last.pt). Minutes per
 # phase are arguments so a run fits the time at hand:
 #   training/train_all.sh [RUNS_DIR] [IMITATION] [GENERATING] [RESIDUAL_GENERATING] [REFINEMENT]
-#                         [FINE_TUNE_GENERATOR] [FINE_TUNE_REFINER]
+#                         [FINE_TUNE_GENERATOR] [FINE_TUNE_REFINER] [WIDE_GENERATOR]
 # 1. imitation: edge + ground truth under free-form masks -> ground truth
 # 2. generating: edge + colour domain -> ground truth (direct output), from imitation
 # 3. generating, residual: the same network predicting a correction to the colour domain,
@@ -15,6 +15,8 @@
 #    (the discriminator stayed at chance when it came in; see the model card), cosine
 #    decay, EMA; state in
 #    RUNS_DIR/state (training/state in the repository), so a rerun continues.
+# 7. (wave 3) the generator widened from 32 to 48 channels computing the same function
+#    (train.py --widen), then trained on with a new cosine; minutes count on from step 5.
 # models/emoji/MODEL_CARD.md says which minutes made the shipped weights.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +27,7 @@ residual=${4:-50}
 refinement=${5:-25}
 tune_generator=${6:-95}
 tune_refiner=${7:-22}
+wide_generator=${8:-90}
 width=${WIDTH:-32}
 blocks=${BLOCKS:-4}
 jemalloc=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
@@ -55,5 +58,9 @@ python3 training/train.py --phase generating --run "$runs/tune-gen" --resume-sta
 python3 training/train.py --phase refinement --run "$runs/tune-ref" --resume-state "$state" --residual \
     --init-safetensors "$runs/wave1-refiner.safetensors" --minutes "$tune_refiner" --lr 1e-4 --lr-end 2e-5 \
     --crop 64 --crop-minutes "$(part "$tune_refiner" 0.75)" --gan-after-minutes "$tune_refiner" --refine-pictures 1200
+end=$(awk -v a="$tune_generator" -v b="$wide_generator" 'BEGIN { print a + b }')
+python3 training/train.py --phase generating --run "$runs/wide-gen" --resume-state "$state" --widen 48 \
+    --minutes "$end" --lr 2e-4 --lr-end 2e-5 --lr-from-minutes "$tune_generator" --crop 64 \
+    --crop-minutes "$(awk -v e="$end" 'BEGIN { print e - 10 }')" --gan-after-minutes "$end"
 python3 training/export.py "$state/generating.safetensors" models/emoji/generator.safetensors
 python3 training/export.py "$state/refinement.safetensors" models/emoji/refiner.safetensors
