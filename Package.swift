@@ -61,10 +61,13 @@ let package = Package(
             name: "PirecImaging", dependencies: ["PirecImageView", "CPirecImagingKernels"], swiftSettings: [.unsafeFlags(["-Ounchecked"])]),
         // The shared job queue of several hosts: the job table in PostgreSQL and its claim protocol.
         .target(name: "PirecQueue", dependencies: [
-            .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+            "PirecCore", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
         ]),
-        // The daemon: inotify, durable claims, sd_notify, reload; `pirecd` is its front door.
-        .target(name: "PirecDaemon", dependencies: ["PirecCore", "PirecParameters", .product(name: "Logging", package: "swift-log")]),
+        // The daemon: inotify, durable claims, sd_notify, reload, the shared queue's use;
+        // `pirecd` is its front door.
+        .target(name: "PirecDaemon", dependencies: [
+            "PirecCore", "PirecParameters", "PirecQueue", .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(
             name: "pirecd",
             dependencies: [
@@ -75,7 +78,7 @@ let package = Package(
         .executableTarget(
             name: "pirec",
             dependencies: [
-                "PirecCore", "PirecDaemon",
+                "PirecCore", "PirecDaemon", "PirecQueue",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -107,7 +110,7 @@ let package = Package(
         ]),
         .testTarget(name: "PirecPluginKitTests", dependencies: ["PirecPluginKit", "CPirecPlugin"]),
         .testTarget(name: "PirecCLITests", dependencies: ["PirecCore", "PirecTestKit"]),
-        .testTarget(name: "PirecdTests", dependencies: ["PirecCore", "PirecDaemon", "PirecTestKit"]),
+        .testTarget(name: "PirecdTests", dependencies: ["PirecCore", "PirecDaemon", "PirecQueue", "PirecTestKit"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["COpenBLAS", "PirecTestKit"]),
         .testTarget(name: "PirecInferenceTests", dependencies: ["PirecInference", "PirecTestKit"]),
         .testTarget(name: "PirecImagingTests", dependencies: ["PirecImaging", "PirecCore", "PirecTestKit"]),

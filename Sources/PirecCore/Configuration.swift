@@ -25,13 +25,16 @@ public struct Configuration: Sendable {
     /// Load plugins and models that others could have replaced (FileTrust); for
     /// development trees only.
     public var insecurePlugins = false
+    /// pirecd: the job queue shared with other hosts in PostgreSQL; nil for the single-host
+    /// queue on the inboxes themselves.
+    public var queue: QueueSettings?
 
     public func pipeline(named name: String) -> Pipeline? { pipelines.first { $0.name == name } }
 
     public var pngCodec: PNGCodec { PNGCodec(maxPixels: maxPixels, maxFileBytes: maxFileBytes) }
 
     static let topKeys = ["plugin_dir", "model_dir", "workers", "max_pixels", "max_file_bytes", "pipelines",
-                          "job_log", "max_attempts", "stop_timeout", "insecure_plugins"]
+                          "job_log", "max_attempts", "stop_timeout", "insecure_plugins", "queue"]
     static let pipelineKeys = ["name", "watch", "output", "failed", "archive", "keep_inputs", "recursive",
                                "pair_timeout", "inputs", "pair_suffixes", "keep_intermediates", "output_slot", "chain"]
 
@@ -75,6 +78,7 @@ public struct Configuration: Sendable {
         if let node = top["max_attempts"], let n = reader.int(node, "max_attempts", in: 1...100) { config.maxAttempts = n }
         if let node = top["stop_timeout"], let n = reader.int(node, "stop_timeout", in: 0...3600) { config.stopTimeout = n }
         if let node = top["insecure_plugins"], let b = reader.bool(node, "insecure_plugins") { config.insecurePlugins = b }
+        if let node = top["queue"] { config.queue = readQueue(node, reader: &reader) }
         if let node = top["pipelines"] {
             if let items = reader.list(node, "pipelines") {
                 if items.isEmpty { reader.fail(node, "pipelines", "expected at least one pipeline") }
@@ -92,6 +96,31 @@ public struct Configuration: Sendable {
         }
         guard reader.errors.isEmpty else { throw ConfigErrors(reader.errors) }
         return config
+    }
+
+    private static func readQueue(_ node: YAMLNode, reader: inout ConfigReader) -> QueueSettings? {
+        guard let map = reader.mapping(node, "queue", known: QueueSettings.keys) else { return nil }
+        var settings: QueueSettings?
+        if let address = map["postgres"] {
+            if let text = reader.string(address, "queue.postgres") {
+                switch QueueSettings.parseAddress(text, defaultUser: HostProcess.userName) {
+                case let .success(parsed): settings = parsed
+                case let .failure(error): reader.fail(address, "queue.postgres", error.message)
+                }
+            }
+        } else {
+            reader.fail(node, "queue.postgres", "missing required key (the database's address)")
+        }
+        settings?.host = HostProcess.hostName
+        if let n = map["host"], let s = reader.string(n, "queue.host") {
+            if s.isEmpty || s.count > 64 || !s.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) {
+                reader.fail(n, "queue.host", "expected 1 to 64 letters, digits, '-', '_' or '.', got \(n.shortDescription)")
+            }
+            settings?.host = s
+        }
+        if let n = map["lease"], let t = reader.int(n, "queue.lease", in: 2...86400) { settings?.lease = t }
+        if let n = map["poll"], let t = reader.int(n, "queue.poll", in: 1...3600) { settings?.poll = t }
+        return settings
     }
 
     private static func readPipeline(_ node: YAMLNode, _ path: String, base: String,

@@ -178,6 +178,14 @@ public enum FileIO {
         return "\(info.st_dev):\(info.st_ino):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
     }
 
+    /// "inode:size:mtime", without the device: the same on every host that mounts the file
+    /// from shared storage (an NFS client numbers devices its own way). "" when it is gone.
+    public static func sharedIdentity(_ path: String) -> String {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return "" }
+        return "\(info.st_ino):\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+    }
+
     /// Folder and file name of a path ("." when there is no folder part).
     public static func split(_ path: String) -> (folder: String, name: String) {
         guard let slash = path.lastIndex(of: "/") else { return (".", path) }

@@ -31,6 +31,8 @@ public final class Daemon {
     private let wake: WakePipe
     private let counters = JobCounters()
     private let dispatcher: Dispatcher
+    /// The shared queue, when the configuration has a `queue:` block (fixed until restart).
+    private let connection: QueueConnection?
     /// The generation loaded at start, until `run` starts it.
     private var first: Generation?
     /// Reloads asked for so far: `pirec reload` waits for its number in the control files.
@@ -44,12 +46,24 @@ public final class Daemon {
         self.logger = logger
         notifier = SystemdNotifier(environment: options.environment)
         wake = try WakePipe()
-        first = try Generation.load(options)
+        let first = try Generation.load(options)
+        self.first = first
+        let connection = first.configuration.queue.map {
+            QueueConnection(settings: $0, environment: options.environment, logger: logger)
+        }
+        self.connection = connection
         let (counters, wake) = (counters, wake)
         dispatcher = Dispatcher(watcher: try InotifyWatchSource(), factory: Dispatcher.Factory(
-            queue: { FolderQueue(generation: $0, counters: counters, logger: logger) },
+            queue: { generation in
+                if let connection { return PostgresQueue(generation: generation, connection: connection, counters: counters, logger: logger) }
+                return FolderQueue(generation: generation, counters: counters, logger: logger)
+            },
             workers: { generation throws(ConfigErrors) in
-                try WorkerPool(generation: generation, counters: counters, logger: logger) { wake.send(.jobFinished) }
+                let store: any JobStore = connection.map { SharedStore(connection: $0, logger: logger) }
+                    ?? FolderStore(ledger: JobLedger(maxAttempts: generation.configuration.maxAttempts))
+                return try WorkerPool(generation: generation, store: store, counters: counters, logger: logger) {
+                    wake.send(.jobFinished)
+                }
             }), logger: logger)
     }
 
@@ -87,7 +101,8 @@ public final class Daemon {
         }
         notifier.send("READY=1", "STATUS=" + statusText(), "MAINPID=\(getpid())")
         logger.info("ready", metadata: ["folders": "\(dispatcher.watcher.count)",
-                                        "workers": "\(generation.configuration.workers)", "config": "\(options.configPath)"])
+                                        "workers": "\(generation.configuration.workers)", "config": "\(options.configPath)",
+                                        "queue": "\(connection.map { "shared: " + $0.settings.description + " as " + $0.settings.host } ?? "this host's folders")"])
         var fds = [pollfd(fd: dispatcher.watcher.descriptor, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: wake.descriptor, events: Int16(POLLIN), revents: 0)]
         while true {
@@ -126,6 +141,10 @@ public final class Daemon {
         reloads += 1
         do {
             let next = try Generation.load(options)
+            if next.configuration.queue != connection?.settings {
+                throw ConfigErrors([ConfigError(mark: SourceMark(file: options.configPath, line: 1, column: 1), path: "queue",
+                                                message: "the `queue:` block changed: restart pirecd to change queues")])
+            }
             try dispatcher.reload(to: next, waiting: ping)
         } catch let error as ConfigErrors {
             for e in error.errors { logger.error("configuration error; keeping the running one", metadata: ["error": "\(e)"]) }
@@ -163,6 +182,7 @@ public final class Daemon {
         let folders = dispatcher.watcher.count
         return "watching \(folders) folder\(folders == 1 ? "" : "s"); \(counters.value(.done)) done, "
             + "\(counters.value(.failed)) failed, \(dispatcher.queued) queued"
+            + (dispatcher.running?.queue.trouble.map { "; " + $0 } ?? "")
     }
 
     private func ping() {

@@ -31,6 +31,8 @@ final class Dispatcher {
     }
 
     private(set) var lifecycle: Lifecycle = .idle
+    /// When the inboxes were last scanned whole (for queues that poll).
+    private var lastScan = 0.0
     let watcher: any WatchSource
     private let factory: Factory
     private let logger: Logger
@@ -112,12 +114,12 @@ final class Dispatcher {
                 }
                 scan(inbox, relative: sub)
             case let .file(folder, name):
-                offer(InboxFile(pipeline: folder.pipeline, relative: folder.relative, name: name))
+                offer(InboxFile(pipeline: folder.pipeline, relative: folder.relative, name: name), complete: true)
             case let .created(folder, name):
                 guard let inbox = generation.inbox(folder.pipeline) else { continue }
                 let kind = FileIO.kind(inbox.inputFolder(folder.relative) + "/" + name)
                 if kind != nil && kind != S_IFREG && kind != S_IFDIR {
-                    offer(InboxFile(pipeline: folder.pipeline, relative: folder.relative, name: name))
+                    offer(InboxFile(pipeline: folder.pipeline, relative: folder.relative, name: name), complete: true)
                 }
             }
         }
@@ -125,9 +127,15 @@ final class Dispatcher {
     }
 
     /// A turn of the loop at `now` (seconds since 1970; a test's clock): half pairs past their
-    /// timeout are refused, and claimed jobs go to workers with room.
+    /// timeout are refused, the inboxes rescanned when the queue polls, and claimed jobs go
+    /// to workers with room.
     func tick(now: Double) {
-        running?.queue.expire(now: now)
+        guard let queue = running?.queue else { return }
+        queue.expire(now: now)
+        if let every = queue.pollSeconds, now - lastScan >= every {
+            lastScan = now
+            rescan()
+        }
         dispatch()
     }
 
@@ -139,7 +147,7 @@ final class Dispatcher {
 
     // MARK: inboxes
 
-    private func offer(_ file: InboxFile) { running?.queue.offer(file) }
+    private func offer(_ file: InboxFile, complete: Bool) { running?.queue.offer(file, complete: complete) }
 
     private func watchTree(_ inbox: Inbox, relative: String) throws(FileError) {
         try watcher.add(inbox.inputFolder(relative), as: WatchedFolder(pipeline: inbox.index, relative: relative))
@@ -161,7 +169,7 @@ final class Dispatcher {
             if FileIO.kind(inbox.inputFolder(sub)) == S_IFDIR {
                 if inbox.watch.recursive { scan(inbox, relative: sub) }
             } else {
-                offer(InboxFile(pipeline: inbox.index, relative: relative, name: name))
+                offer(InboxFile(pipeline: inbox.index, relative: relative, name: name), complete: false)
             }
         }
     }

@@ -1,14 +1,13 @@
 // FolderQueue: the single-host job queue on the inboxes themselves (Inbox.swift states the
-// on-disk protocol). Files offered wait in a backlog, in order, until the workers have room;
-// a pair half waits for its partner up to `pair_timeout`; what cannot be a job is refused
-// into the failed folder with its reason. Used by the dispatcher's thread only.
+// on-disk protocol). Files offered wait in a backlog, in order, until the workers have room,
+// then go through InboxIntake (pairs, refusals) and are claimed by rename. Used by the
+// dispatcher's thread only.
 import Foundation
 import Logging
 import PirecCore
 
 final class FolderQueue: JobQueue {
     private let generation: Generation
-    private let counters: JobCounters
     private let logger: Logger
     private var recovered: [ClaimedJob] = []
     /// `backlog[backlogHead...]` waits, oldest first (a moving head takes from the front in
@@ -16,16 +15,17 @@ final class FolderQueue: JobQueue {
     private var backlog: [InboxFile] = []
     private var backlogHead = 0
     private var known: Set<InboxFile> = []
-    /// Half pairs waiting for their other half, by path.
-    private var halves: [String: InboxFile] = [:]
+    private var intake: InboxIntake
 
     init(generation: Generation, counters: JobCounters, logger: Logger) {
         self.generation = generation
-        self.counters = counters
         self.logger = logger
+        intake = InboxIntake(generation: generation, counters: counters, logger: logger)
     }
 
     var waiting: Int { backlog.count - backlogHead + recovered.count }
+    var pollSeconds: Double? { nil }
+    var trouble: String? { nil }
 
     func recover() -> Int {
         recovered = []
@@ -34,7 +34,7 @@ final class FolderQueue: JobQueue {
         return recovered.count
     }
 
-    func offer(_ file: InboxFile) {
+    func offer(_ file: InboxFile, complete: Bool) {
         guard !Inbox.isIgnored(file.name), known.insert(file).inserted else { return }
         backlog.append(file)
     }
@@ -54,61 +54,13 @@ final class FolderQueue: JobQueue {
         return nil
     }
 
-    func expire(now: Double) {
-        for (path, file) in halves {
-            guard let inbox = generation.inbox(file.pipeline), FileIO.kind(path) == S_IFREG else {
-                halves[path] = nil
-                continue
-            }
-            let timeout = inbox.watch.pairTimeout
-            guard let modified = FileIO.modified(path), now - modified >= Double(timeout) else { continue }
-            halves[path] = nil
-            guard case let .pair(naming) = inbox.pipeline.inputs, let half = naming.half(file.name) else { continue }
-            reject(file, in: inbox, "half a pair: \(half.partner) did not arrive within \(timeout) s (pair_timeout)")
-        }
-    }
+    func expire(now: Double) { intake.expire(now: now) }
 
     // MARK: claiming
 
     /// The job `file` makes, claimed; nil when it makes none now (gone, refused, a half).
     private func take(_ file: InboxFile, in inbox: Inbox) -> ClaimedJob? {
-        let path = inbox.path(of: file)
-        guard let kind = FileIO.kind(path), kind != S_IFDIR else { return nil }  // claimed already, gone, a folder
-        if kind != S_IFREG {
-            let what = kind == S_IFLNK ? "a symbolic link (to \(FileIO.linkTarget(path)))" : "not a regular file"
-            reject(file, in: inbox, "refused: \(what); pirecd takes only regular files dropped into the folder")
-            return nil
-        }
-        // A second name of a file that lives elsewhere (perhaps one the dropper may not read
-        // through pirecd): take copies only.
-        let links = FileIO.linkCount(path)
-        if links > 1 {
-            reject(file, in: inbox, "refused: a hard link (the file has \(links) names); drop a copy instead")
-            return nil
-        }
-        switch inbox.pipeline.inputs {
-        case .single:
-            return claim(ClaimedJob(pipeline: inbox.index, relative: file.relative, name: FileIO.baseName(file.name),
-                                    files: [.source: file.name]), in: inbox)
-        case let .pair(naming):
-            guard let half = naming.half(file.name) else {
-                reject(file, in: inbox, naming.notAPair)
-                return nil
-            }
-            let partnerPath = inbox.inputFolder(file.relative) + "/" + half.partner
-            guard FileIO.kind(partnerPath) == S_IFREG else {
-                halves[path] = file
-                return nil
-            }
-            halves[path] = nil
-            halves[partnerPath] = nil
-            let partnerSlot: Slot = half.slot == .edge ? .color : .edge
-            return claim(ClaimedJob(pipeline: inbox.index, relative: file.relative, name: half.stem,
-                                    files: [half.slot: file.name, partnerSlot: half.partner]), in: inbox)
-        }
-    }
-
-    private func claim(_ job: ClaimedJob, in inbox: Inbox) -> ClaimedJob? {
+        guard case let .job(job) = intake.candidate(file, in: inbox) else { return nil }
         var claimed = 0
         for file in job.files.values {
             do {
@@ -124,19 +76,6 @@ final class FolderQueue: JobQueue {
             return nil
         }
         return job
-    }
-
-    private func reject(_ file: InboxFile, in inbox: Inbox, _ reason: String) {
-        let path = inbox.path(of: file)
-        let now = Date().timeIntervalSince1970
-        let record = JobRecord(pipeline: inbox.pipeline.name, inputs: ["file": path], archived: [:], outputs: [],
-                               steps: [], timings: [], started: now, finished: now,
-                               error: JobError(input: path, message: reason), attempt: 0)
-        let moved = inbox.reject(file.name, relative: file.relative, report: record.report())
-        counters.add(.failed)
-        generation.jobLog?.append(record.logLine())
-        logger.warning("input refused", metadata: ["file": "\(path)", "pipeline": "\(inbox.pipeline.name)",
-                                                   "reason": "\(reason)", "moved_to": "\(moved ?? "-")"])
     }
 
     // MARK: recovery

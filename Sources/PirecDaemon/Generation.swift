@@ -12,11 +12,14 @@ final class Generation: Sendable {
     /// Pipeline index to the sidecar's description of its chain.
     let steps: [Int: [StepRecord]]
     let jobLog: JobLog?
+    /// This host's name in sidecars, logs and claims (`queue.host`, else the machine's).
+    let hostName: String
 
     /// Checks `configuration` against the plugins' parameter tables and opens the job log.
     init(configuration: Configuration, catalog: PluginCatalog) throws(ConfigErrors) {
         self.configuration = configuration
         self.catalog = catalog
+        hostName = configuration.queue?.host ?? HostProcess.hostName
         inboxes = configuration.pipelines.enumerated().compactMap { i, p in Inbox(pipeline: p, index: i) }
         let problems = catalog.validate(configuration)
         guard problems.isEmpty else { throw ConfigErrors(problems) }

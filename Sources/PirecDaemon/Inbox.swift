@@ -5,6 +5,7 @@
 // input unclaimed, claimed (run again at the next start) or finished; never lost.
 import Glibc
 import PirecCore
+import PirecQueue
 
 /// A file seen in an inbox (by an event or a scan), not claimed yet.
 public struct InboxFile: Sendable, Hashable {
@@ -22,11 +23,22 @@ public struct ClaimedJob: Sendable, Hashable {
     public var relative: String
     /// Output base name.
     public var name: String
-    /// Slot to file name (inside `.processing/<relative>/`).
+    /// Slot to file name (inside `.processing/<relative>/`, or the inbox itself with a
+    /// shared queue).
     public var files: [Slot: String]
+    /// Its claim in the shared job table; nil with the single-host queue.
+    public var ticket: Ticket? = nil
 
     /// The file whose attempt marker counts for the job.
     public var primary: String { files[.source] ?? files[.edge] ?? files.values.sorted().first ?? name }
+}
+
+/// A job's claim in the shared job table (PostgresQueue).
+public struct Ticket: Sendable, Hashable {
+    public var claim: Claim
+    /// Set when the claim found the job past `max_attempts`: the table has it failed with
+    /// this reason, and its inputs go to the failed folder without running.
+    public var givenUp: String?
 }
 
 public struct Inbox: Sendable {
@@ -88,11 +100,12 @@ public struct Inbox: Sendable {
 
     // MARK: finishing
 
-    /// Moves the claimed inputs to the archive (or deletes them), then drops the marker.
-    public func finish(_ job: ClaimedJob) throws(FileError) -> [Slot: String] {
+    /// Moves the job's inputs from `folder` (where they are while it runs) to the archive (or
+    /// deletes them), then drops the marker.
+    public func finish(_ job: ClaimedJob, from folder: String) throws(FileError) -> [Slot: String] {
         var archived: [Slot: String] = [:]
         for (slot, file) in job.files.sorted(by: { $0.key < $1.key }) {
-            let from = claimedFolder(job.relative) + "/" + file
+            let from = folder + "/" + file
             if watch.keepInputs {
                 let folder = archiveFolder(job.relative)
                 try FileIO.makeFolders(folder)
@@ -131,15 +144,15 @@ public struct Inbox: Sendable {
         return removed
     }
 
-    /// Moves the claimed inputs to the failed folder with `NAME.error.txt` beside them.
-    public func fail(_ job: ClaimedJob, report: String) -> [String] {
+    /// Moves the job's inputs from `source` to the failed folder with `NAME.error.txt` beside them.
+    public func fail(_ job: ClaimedJob, from source: String, report: String) -> [String] {
         let folder = failedFolder(job.relative)
         try? FileIO.makeFolders(folder)
         var moved: [String] = []
         try? FileIO.writeAtomically(Array(report.utf8), to: Inbox.unusedReport(folder, job.name))
         for file in job.files.values.sorted() {
             let target = Inbox.unused(folder, file)
-            if rename(claimedFolder(job.relative) + "/" + file, target) == 0 { moved.append(target) }
+            if rename(source + "/" + file, target) == 0 { moved.append(target) }
         }
         unlink(markerPath(job))
         FileIO.syncFolder(folder)
@@ -151,9 +164,11 @@ public struct Inbox: Sendable {
     public func reject(_ name: String, relative: String, report: String) -> String? {
         let folder = failedFolder(relative)
         try? FileIO.makeFolders(folder)
-        try? FileIO.writeAtomically(Array(report.utf8), to: Inbox.unusedReport(folder, FileIO.baseName(name)))
+        // The move first: of several hosts refusing the same shared file, only the one whose
+        // rename succeeds writes the report.
         let target = Inbox.unused(folder, name)
         guard rename(inputFolder(relative) + "/" + name, target) == 0 else { return nil }
+        try? FileIO.writeAtomically(Array(report.utf8), to: Inbox.unusedReport(folder, FileIO.baseName(name)))
         FileIO.syncFolder(folder)
         return target
     }

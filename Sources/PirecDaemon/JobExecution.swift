@@ -1,67 +1,79 @@
-// JobExecution: one claimed job on a worker thread, from the ledger's decision to its end:
-// run the chain, write the sidecar last (it proves the job done), archive the inputs; or
-// move them to the failed folder with their report. Each job's end is logged once.
+// JobExecution: one claimed job on a worker thread, from its store's decision to its end:
+// run the chain, write the sidecar last (it proves the job done), make the outputs final
+// through the store, archive the inputs; or move them to the failed folder with their
+// report. Each job's end is logged once.
 import Foundation
 import Logging
 import PirecCore
 
 struct JobExecution: Sendable {
     let generation: Generation
+    let store: any JobStore
     let counters: JobCounters
     let logger: Logger
-
-    var ledger: JobLedger { JobLedger(maxAttempts: generation.configuration.maxAttempts) }
 
     /// Runs `job` with this worker's `chains`; `isolation` runs a rerun after a crash alone.
     func execute(_ job: ClaimedJob, chains: [Int: ChainWorker], isolation: RerunAlone) {
         guard let inbox = generation.inbox(job.pipeline), let chain = chains[job.pipeline] else { return }
         var record = JobRecord(pipeline: inbox.pipeline.name, inputs: Self.inputs(job, inbox.inputFolder(job.relative)),
                                archived: [:], outputs: [], steps: generation.steps[job.pipeline] ?? [], timings: [],
-                               started: Date().timeIntervalSince1970, finished: 0, error: nil, attempt: 1)
-        record.inputIDs = JobLedger.inputIDs(job, in: inbox)
+                               started: Date().timeIntervalSince1970, finished: 0, error: nil, attempt: 1,
+                               host: generation.hostName, jobID: store.jobID(job))
+        let source = store.inputFolder(job, in: inbox)
+        record.inputIDs = JobLedger.inputIDs(job, folder: source)
         let files = record.inputs.values.sorted().joined(separator: " + ")
-        switch ledger.decide(job, in: inbox) {
+        switch store.decide(job, in: inbox) {
         case .finishedBeforeRestart:
             // Killed after writing the outputs but before archiving the inputs.
             do {
-                record.archived = try inbox.finish(job).stringKeys
+                record.archived = try inbox.finish(job, from: source).stringKeys
                 record.outputs = [inbox.outputFolder(job.relative) + "/" + job.name + ".png"]
                 finished(&record)
                 logger.info("job done before a restart; archived its inputs", metadata: ["file": "\(files)"])
             } catch {
                 logger.error("cannot archive", metadata: ["file": "\(error.path)", "error": "\(error.reason)"])
             }
-        case let .giveUp(attempts):
-            let removed = inbox.removeInterruptedOutputs(job)
-            record.error = JobError(input: files, message: "crashed the daemon \(attempts) times (max_attempts "
-                + "\(generation.configuration.maxAttempts))"
+        case let .giveUp(attempts, reason):
+            let removed = store.removeInterrupted(job, in: inbox)
+            record.error = JobError(input: files, message: reason
                 + (removed.isEmpty ? "" : "; removed what its interrupted runs wrote: " + removed.joined(separator: ", ")))
             record.attempt = attempts
-            fail(job, inbox: inbox, record: record)
+            fail(job, inbox: inbox, source: source, record: record)
         case let .run(attempt, alone):
             record.attempt = attempt
             if alone {
                 logger.notice("rerunning a job alone after a crash", metadata: ["file": "\(files)", "attempt": "\(attempt)"])
             }
-            isolation.run(alone: alone) { run(job, inbox: inbox, chain: chain, record: record) }
+            isolation.run(alone: alone) { run(job, inbox: inbox, source: source, chain: chain, record: record) }
         }
     }
 
-    private func run(_ job: ClaimedJob, inbox: Inbox, chain: ChainWorker, record: JobRecord) {
+    private func run(_ job: ClaimedJob, inbox: Inbox, source: String, chain: ChainWorker, record: JobRecord) {
         var record = record
-        let claimedFolder = inbox.claimedFolder(job.relative)
-        inbox.recordAttempt(job, count: record.attempt)
+        guard store.begin(job, attempt: record.attempt, in: inbox) else {
+            logger.warning("claim lost to another host before the job started",
+                           metadata: ["file": "\(record.inputs.values.sorted().joined(separator: " + "))"])
+            return
+        }
         let runner = PipelineRunner(pipeline: inbox.pipeline, codec: generation.configuration.pngCodec)
+        let staging = store.stagingFolder(job, in: inbox)
+        let outbox = inbox.outputFolder(job.relative)
         do {
-            let result = try runner.run(Job(name: job.name, inputs: job.files.mapValues { claimedFolder + "/" + $0 }),
-                                        worker: chain, outputFolder: inbox.outputFolder(job.relative))
-            record.outputs = result.outputs
+            let result = try runner.run(Job(name: job.name, inputs: job.files.mapValues { source + "/" + $0 }),
+                                        worker: chain, outputFolder: staging)
+            // The sidecar names where the outputs end up, not where they were staged.
+            let staged = result.outputs + [staging + "/" + job.name + ".json"]
+            record.outputs = staged.map { outbox + "/" + FileIO.split($0).name }
             record.timings = result.timings
             record.finished = Date().timeIntervalSince1970
-            let sidecar = inbox.outputFolder(job.relative) + "/" + job.name + ".json"
-            try FileIO.writeAtomically(Array(record.sidecar().utf8), to: sidecar)
-            record.outputs.append(sidecar)
-            record.archived = try inbox.finish(job).stringKeys
+            try FileIO.writeAtomically(Array(record.sidecar().utf8), to: staged.last!)
+            guard store.publish(job, in: inbox, staged: staged, outputs: record.outputs) else {
+                logger.warning("claim lost to another host while running; result discarded",
+                               metadata: ["file": "\(record.inputs.values.sorted().joined(separator: " + "))",
+                                          "job": "\(record.jobID.map(String.init) ?? "-")"])
+                return
+            }
+            record.archived = try inbox.finish(job, from: source).stringKeys
             finished(&record)
             logger.info("job done", metadata: ["file": "\(record.inputs.values.sorted().joined(separator: " + "))",
                                               "pipeline": "\(inbox.pipeline.name)", "output": "\(record.outputs[0])",
@@ -69,19 +81,24 @@ struct JobExecution: Sendable {
         } catch let error as JobError {
             var e = error
             // Name the file where the user dropped it, not inside .processing.
-            e.input = e.input.replacingOccurrences(of: claimedFolder + "/", with: inbox.inputFolder(job.relative) + "/")
+            e.input = e.input.replacingOccurrences(of: source + "/", with: inbox.inputFolder(job.relative) + "/")
             record.error = e
-            fail(job, inbox: inbox, record: record)
+            fail(job, inbox: inbox, source: source, record: record)
         } catch {
             record.error = JobError(input: record.inputs.values.sorted().joined(separator: " + "), message: "\(error)")
-            fail(job, inbox: inbox, record: record)
+            fail(job, inbox: inbox, source: source, record: record)
         }
     }
 
-    private func fail(_ job: ClaimedJob, inbox: Inbox, record: JobRecord) {
+    private func fail(_ job: ClaimedJob, inbox: Inbox, source: String, record: JobRecord) {
         var record = record
         record.finished = Date().timeIntervalSince1970
-        let moved = inbox.fail(job, report: record.report())
+        guard store.recordFailure(job, in: inbox, message: record.error?.message ?? "?") else {
+            logger.warning("claim lost to another host while running; failure discarded",
+                           metadata: ["file": "\(record.inputs.values.sorted().joined(separator: " + "))"])
+            return
+        }
+        let moved = inbox.fail(job, from: source, report: record.report())
         finished(&record)
         logger.error("job failed", metadata: ["file": "\(record.inputs.values.sorted().joined(separator: " + "))",
                                               "pipeline": "\(inbox.pipeline.name)",

@@ -12,8 +12,8 @@ struct JobLedger: Sendable {
     enum Decision: Equatable {
         /// Its outputs and sidecar are written: only the archiving is left.
         case finishedBeforeRestart
-        /// It crashed the daemon this many times.
-        case giveUp(attempts: Int)
+        /// It crashed the daemon (or, in a shared queue, timed out) this many times.
+        case giveUp(attempts: Int, reason: String)
         /// Run it as attempt `attempt`; `alone` after a crash, so that if the daemon dies again
         /// the blame is certain and the jobs that happened to run beside it go free.
         case run(attempt: Int, alone: Bool)
@@ -25,15 +25,20 @@ struct JobLedger: Sendable {
             == JobLedger.inputIDs(job, in: inbox) {
             return .finishedBeforeRestart
         }
-        if attempts >= maxAttempts { return .giveUp(attempts: attempts) }
+        if attempts >= maxAttempts {
+            return .giveUp(attempts: attempts, reason: "crashed the daemon \(attempts) times (max_attempts \(maxAttempts))")
+        }
         return .run(attempt: attempts + 1, alone: attempts > 0)
     }
 
     /// Slot name to the identity of each claimed file: what the sidecar records.
     static func inputIDs(_ job: ClaimedJob, in inbox: Inbox) -> [String: String] {
-        Dictionary(uniqueKeysWithValues: job.files.map { slot, file in
-            (slot.rawValue, FileIO.identity(inbox.claimedFolder(job.relative) + "/" + file))
-        })
+        inputIDs(job, folder: inbox.claimedFolder(job.relative))
+    }
+
+    /// Slot to the identity of each of the job's files in `folder`.
+    static func inputIDs(_ job: ClaimedJob, folder: String) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: job.files.map { slot, file in (slot.rawValue, FileIO.identity(folder + "/" + file)) })
     }
 
     static func sidecarInputIDs(_ path: String) -> [String: String]? {

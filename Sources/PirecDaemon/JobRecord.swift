@@ -28,6 +28,10 @@ public struct JobRecord {
     /// Slot to "device:inode:mtime" of the claimed input: the sidecar names exactly which
     /// files it is the result of, so a restart can tell a finished job from an unfinished one.
     public var inputIDs: [String: String] = [:]
+    /// The host that ran it: `queue.host` with a shared queue, else the machine's name.
+    public var host = HostProcess.hostName
+    /// Its row in the shared queue's job table; nil with the single-host queue.
+    public var jobID: Int64?
 
     static func json(_ s: String) -> String { JSONText.string(s) }
 
@@ -41,12 +45,6 @@ public struct JobRecord {
         func pad(_ v: Int32, _ n: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, n - s.count)) + s }
         return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
             + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(ms), 3))Z"
-    }
-
-    public static var hostName: String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        gethostname(&buffer, buffer.count - 1)
-        return String(cBuffer: buffer)
     }
 
     /// The `NAME.json` sidecar.
@@ -74,7 +72,7 @@ public struct JobRecord {
           ],
           "milliseconds": \(rounded((finished - started) * 1000)),
           "attempt": \(attempt),
-          "host": \(JobRecord.json(JobRecord.hostName)),
+          "host": \(JobRecord.json(host)),\(jobID.map { "\n  \"job_id\": \($0)," } ?? "")
           "pid": \(getpid()),
           "started": \(JobRecord.json(JobRecord.timestamp(started))),
           "finished": \(JobRecord.json(JobRecord.timestamp(finished)))
@@ -91,7 +89,9 @@ public struct JobRecord {
                       "\"inputs\": \(JobRecord.object(inputs))",
                       "\"outputs\": [\(outputs.map(JobRecord.json).joined(separator: ", "))]",
                       "\"archived_as\": \(JobRecord.object(archived))",
-                      "\"milliseconds\": \(rounded((finished - started) * 1000))"]
+                      "\"milliseconds\": \(rounded((finished - started) * 1000))",
+                      "\"host\": \(JobRecord.json(host))"]
+        if let jobID { fields.append("\"job_id\": \(jobID)") }
         if let error {
             fields.append("\"step\": \(error.step.map(JobRecord.json) ?? "null")")
             fields.append("\"error\": \(JobRecord.json(error.message))")
@@ -107,7 +107,7 @@ public struct JobRecord {
         text += "step: \(error?.step ?? "(before the chain: reading the input)")\n"
         text += "error: \(error?.message ?? "unknown")\n"
         text += "attempt: \(attempt)\n"
-        text += "time: \(JobRecord.timestamp(finished))\nhost: \(JobRecord.hostName)\n"
+        text += "time: \(JobRecord.timestamp(finished))\nhost: \(host)\n" + (jobID.map { "job id: \($0)\n" } ?? "")
         return text
     }
 

@@ -16,7 +16,8 @@ protocol Workers: AnyObject {
     /// Jobs handed over and not finished (waiting or running).
     var pending: Int { get }
     func submit(_ job: ClaimedJob)
-    /// Lets running jobs finish and takes no more; jobs still waiting stay claimed on disk.
+    /// Lets running jobs finish and takes no more; jobs still waiting are handed back to
+    /// their store (on disk they stay claimed for the next start).
     /// Waits up to `timeoutSeconds`, calling `waiting` about every `pollSeconds` (watchdog
     /// pings); false when a job was still running at the deadline.
     func stop(timeoutSeconds: Double, pollSeconds: Double, waiting: () -> Void) -> Bool
@@ -25,6 +26,7 @@ protocol Workers: AnyObject {
 final class WorkerPool: Workers, Sendable {
     private let queue: BlockingQueue<ClaimedJob>
     private let threadCount: Int
+    private let store: any JobStore
     private let exited = DispatchSemaphore(value: 0)
     private let pendingCount = Atomic<Int>(0)
     private let stoppedThreads = Atomic<Int>(0)
@@ -32,12 +34,13 @@ final class WorkerPool: Workers, Sendable {
     /// Starts the threads and waits until each has made its plugin states; throws (with every
     /// thread stopped) when some could not. `finished` is called on a worker thread after
     /// each job.
-    init(generation: Generation, counters: JobCounters, logger: Logger,
+    init(generation: Generation, store: any JobStore, counters: JobCounters, logger: Logger,
          finished: @escaping @Sendable () -> Void) throws(ConfigErrors) {
         let workers = generation.configuration.workers
         threadCount = workers
+        self.store = store
         queue = BlockingQueue(capacity: max(2, workers * 2))
-        let execution = JobExecution(generation: generation, counters: counters, logger: logger)
+        let execution = JobExecution(generation: generation, store: store, counters: counters, logger: logger)
         let isolation = RerunAlone()
         let ready = DispatchSemaphore(value: 0)
         let reports = StartReports()
@@ -87,7 +90,8 @@ final class WorkerPool: Workers, Sendable {
 
     func stop(timeoutSeconds: Double, pollSeconds: Double, waiting: () -> Void) -> Bool {
         let left = queue.close(waking: threadCount)
-        pendingCount.subtract(left, ordering: .relaxed)
+        pendingCount.subtract(left.count, ordering: .relaxed)
+        for job in left { store.unclaim(job) }
         let deadline = DispatchTime.now() + min(timeoutSeconds, 1e9)
         while stoppedThreads.load(ordering: .relaxed) < threadCount {
             let next = min(deadline, DispatchTime.now() + pollSeconds)
@@ -166,12 +170,12 @@ final class BlockingQueue<Element: Sendable>: Sendable {
         }
     }
 
-    /// Wakes `consumers` waiting consumers with nil; returns how many elements were left.
+    /// Wakes `consumers` waiting consumers with nil; returns the elements left.
     @discardableResult
-    func close(waking consumers: Int) -> Int {
-        let left = state.withLock { state -> Int in
+    func close(waking consumers: Int) -> [Element] {
+        let left = state.withLock { state -> [Element] in
             state.closed = true
-            return state.items.count - state.head
+            return Array(state.items[state.head...])
         }
         for _ in 0..<consumers { available.signal() }
         return left

@@ -35,6 +35,8 @@ public enum QueueSchema {
             "CREATE INDEX pirec_jobs_claimable ON pirec_jobs (created, id) WHERE state IN ('queued', 'running')",
             "ALTER TABLE pirec_jobs ADD COLUMN outputs jsonb",
         ],
+        // Attempts count starts; claims are counted apart, as the token of the latest claim.
+        ["ALTER TABLE pirec_jobs ADD COLUMN claims integer NOT NULL DEFAULT 0"],
     ]
 
     /// The version this build writes and reads.

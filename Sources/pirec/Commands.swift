@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import PirecCore
+import PirecQueue
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -66,10 +67,34 @@ struct CheckCommand: ParsableCommand {
 
     @Option(name: .long, help: "The configuration file.") var config: String
     @Option(name: .long, help: "Plugin folder, overriding the configuration's plugin_dir.") var pluginDir: String?
+    @Flag(name: .long, help: "Also check that the `queue:` database answers and its job table is current.")
+    var connect = false
 
     func run() throws {
-        _ = try Console.loadChecked(config, pluginDir: pluginDir, startPlugins: true)
+        let (configuration, _) = try Console.loadChecked(config, pluginDir: pluginDir, startPlugins: true)
         print("configuration OK")
+        guard connect, let settings = configuration.queue else {
+            if connect { print("no `queue:` block: this host's folders are the queue; nothing to connect to") }
+            return
+        }
+        let database = QueueDatabase(settings: settings, environment: ProcessInfo.processInfo.environment,
+                                     logger: Console.logger(verbose: false), timeout: .seconds(10))
+        defer { database.close() }
+        let version: Int
+        do { version = try QueueSchema.version(database) } catch {
+            Console.error("\(config): queue.postgres: cannot reach \(settings.description): \(error)")
+            throw ExitCode(1)
+        }
+        switch version {
+        case QueueSchema.current:
+            print("queue OK: \(settings.description) answers; job table at version \(version) (this build's)")
+        case ..<QueueSchema.current:
+            print("queue OK: \(settings.description) answers; job table at version \(version): pirecd migrates it "
+                + "to \(QueueSchema.current) when it starts")
+        default:
+            Console.error("\(config): queue.postgres: " + SchemaError.newer(found: version, known: QueueSchema.current).description)
+            throw ExitCode(1)
+        }
     }
 }
 

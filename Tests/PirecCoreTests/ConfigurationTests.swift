@@ -64,13 +64,57 @@ import Testing
             let lines = "\(error)".split(separator: "\n").map(String.init)
             return lines == [
                 "c.yaml:1:10: workers: expected an integer in 1...256, got \"many\"",
-                "c.yaml:2:1: colour: unknown key (known keys: plugin_dir, model_dir, workers, max_pixels, max_file_bytes, pipelines, job_log, max_attempts, stop_timeout, insecure_plugins)",
+                "c.yaml:2:1: colour: unknown key (known keys: plugin_dir, model_dir, workers, max_pixels, max_file_bytes, pipelines, job_log, max_attempts, stop_timeout, insecure_plugins, queue)",
                 "c.yaml:5:13: pipelines[0].inputs: expected single or pair, got \"triple\"",
                 "c.yaml:8:15: pipelines[0].chain[0].with: expected a mapping of parameters, got a list",
                 "c.yaml:10:12: pipelines[1].chain: expected at least one step",
                 "c.yaml:11:5: pipelines[2].name: missing required key",
                 "c.yaml:12:9: pipelines[2].chain[0].plugin: missing required key",
             ]
+        }
+    }
+
+    @Test func readsTheSharedQueueBlockAndRefusesAPasswordInIt() throws {
+        let pipeline = "pipelines:\n  - name: a\n    chain:\n      - plugin: upscaler\n"
+        let url = try Configuration.parse("""
+            queue:
+              postgres: "postgresql://pirec@db.example:6543/jobs"
+              host: render-02
+              lease: 30
+            \(pipeline)
+            """, file: "c.yaml").queue
+        #expect(url == QueueSettings(address: .tcp(host: "db.example", port: 6543), user: "pirec", database: "jobs",
+                                     host: "render-02", lease: 30, poll: 2))
+        let socket = try Configuration.parse("queue: { postgres: \"host=/run/postgresql dbname=pirec\" }\n" + pipeline,
+                                             file: "c.yaml").queue
+        #expect(socket?.socketPath == "/run/postgresql/.s.PGSQL.5432" && socket?.database == "pirec")
+        #expect(socket?.host == HostProcess.hostName && socket?.user == HostProcess.userName, "libpq's defaults")
+        #expect {
+            _ = try Configuration.parse("""
+                queue:
+                  postgres: "postgresql://pirec:s3cret@db/pirec"
+                  lease: 1
+                  host: "two words"
+                  poll: often
+                \(pipeline)
+                """, file: "c.yaml")
+        } throws: { error in
+            let text = "\(error)"
+            let lines = text.split(separator: "\n").map(String.init)
+            return !text.contains("s3cret") && lines.count == 4
+                && lines[0].hasPrefix("c.yaml:2:13: queue.postgres: a password in the configuration is refused")
+                && lines[0].contains("~/.pgpass")
+                && Set(lines.dropFirst()) == [
+                    "c.yaml:3:10: queue.lease: expected an integer in 2...86400, got 1",
+                    "c.yaml:4:9: queue.host: expected 1 to 64 letters, digits, '-', '_' or '.', got \"two words\"",
+                    "c.yaml:5:9: queue.poll: expected an integer in 1...3600, got \"often\"",
+                ]
+        }
+        #expect { _ = try Configuration.parse("queue: { host: x }\n" + pipeline, file: "c.yaml") } throws: {
+            "\($0)" == "c.yaml:1:8: queue.postgres: missing required key (the database's address)"
+        }
+        #expect { _ = try Configuration.parse("queue: { postgres: \"host=db password=x\" }\n" + pipeline, file: "c.yaml") } throws: {
+            "\($0)".contains("a password in the configuration is refused")
         }
     }
 

@@ -85,15 +85,15 @@ import Testing
             try QueueSchema.migrate(db)
             let hosts = (0..<3).map { JobTable(database: db, host: "host-\($0)", leaseSeconds: 60) }
             for i in 0..<300 {
-                #expect(try hosts[i % 3].ingest(pipeline: "p", key: "f\(i).png", identity: "42:\(i)", inputs: ["source": "f\(i).png"]))
+                #expect(try hosts[i % 3].ingest(pipeline: "p", key: "f\(i).png", identity: "42:\(i)", inputs: ["source": "f\(i).png"]) == .added)
             }
             // The same files seen again by another host (or the next scan): nothing new.
-            #expect(try !hosts[1].ingest(pipeline: "p", key: "f7.png", identity: "42:7", inputs: ["source": "f7.png"]))
+            #expect(try hosts[1].ingest(pipeline: "p", key: "f7.png", identity: "42:7", inputs: ["source": "f7.png"]) != .added)
             let claimed = try together(9) { worker -> [Int64] in
                 var ids: [Int64] = []
                 let table = hosts[worker % 3]
                 while case let .run(claim)? = try table.claim(pipelines: ["p"], maxAttempts: 2) {
-                    #expect(try table.finish(claim, outputs: ["out/\(claim.id).png"]))
+                    #expect(try table.finish(claim, outputs: ["out/\(claim.id).png"], publish: {}))
                     ids.append(claim.id)
                 }
                 return ids
@@ -116,9 +116,15 @@ import Testing
             #expect(try a.renew(first))
             try lapse(db, first.id)
             guard case let .run(second)? = try b.claim(pipelines: ["p"], maxAttempts: 3) else { Issue.record("no takeover"); return }
-            #expect(second.id == first.id && second.attempt == 2 && second.inputs == ["source": "x.png"])
-            #expect(try !a.renew(first) && !a.finish(first, outputs: ["x.png"]), "a's claim is gone")
-            #expect(try b.finish(second, outputs: ["x.png"]))
+            #expect(second.id == first.id && second.token == 2 && second.starts == 0 && second.inputs == ["source": "x.png"])
+            #expect(try !a.renew(first) && !a.start(first) && !a.finish(first, outputs: ["x.png"], publish: {}), "a's claim is gone")
+            // Handed back before it started (b stops): claimable again at once, no start counted.
+            #expect(try b.unclaim(second))
+            guard case let .run(third)? = try a.claim(pipelines: ["p"], maxAttempts: 3) else { Issue.record("not handed back"); return }
+            #expect(third.starts == 0 && third.token == 3)
+            #expect(try a.unclaim(third))
+            guard case let .run(second)? = try b.claim(pipelines: ["p"], maxAttempts: 3) else { Issue.record("no claim"); return }
+            #expect(try b.finish(second, outputs: ["x.png"], publish: {}))
             #expect(try a.counts() == ["p": ["done": 1]])
         }
     }
@@ -130,9 +136,13 @@ import Testing
             try QueueSchema.migrate(db)
             let table = JobTable(database: db, host: "a", leaseSeconds: 60)
             try table.ingest(pipeline: "p", key: "poison.png", identity: "1", inputs: ["source": "poison.png"])
+            // Claimed and lost before it started (its host died running another job): not counted.
+            guard case let .run(waited)? = try table.claim(pipelines: ["p"], maxAttempts: 2) else { Issue.record("no claim"); return }
+            try lapse(db, waited.id)
             for attempt in 1...2 {
                 guard case let .run(claim)? = try table.claim(pipelines: ["p"], maxAttempts: 2) else { Issue.record("no claim"); return }
-                #expect(claim.attempt == attempt)
+                #expect(claim.starts == attempt - 1 && claim.token == attempt + 1)
+                #expect(try table.start(claim))
                 try lapse(db, claim.id)  // the host died running it
             }
             guard case let .givenUp(claim, error)? = try table.claim(pipelines: ["p"], maxAttempts: 2) else {

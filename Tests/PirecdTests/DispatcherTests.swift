@@ -32,7 +32,9 @@ final class InlineWorkers: Workers {
 
     init(_ generation: Generation, counters: JobCounters, logger: Logger) throws(ConfigErrors) {
         chains = try generation.makeChains(logger: logger)
-        execution = JobExecution(generation: generation, counters: counters, logger: logger)
+        execution = JobExecution(generation: generation,
+                                 store: FolderStore(ledger: JobLedger(maxAttempts: generation.configuration.maxAttempts)),
+                                 counters: counters, logger: logger)
     }
 
     var hasRoom: Bool { !stopped }
