@@ -128,7 +128,14 @@ final class Cluster {
         #expect(try c.startAll(), "\(c.logs)")
         #expect(try c.sql("SELECT version FROM pirec_schema") == ["\(QueueSchema.current)"], "migrated by one of the three")
         try c.drop(singles: 300, pairs: 20)
+        let check = try TestProcess.pirec("check", "--config", c.hosts[0].configPath, "--connect")
+        #expect(check.status == 0 && check.stdout.contains("queue OK") && check.stdout.contains("version \(QueueSchema.current)"),
+                "\(check.stdout)\(check.stderr)")
         let victim = c.hosts[1]
+        _ = victim.waitUntil(timeout: 60) { c.results >= 20 }
+        let during = try TestProcess.pirec("status", "--config", victim.configPath)
+        #expect(during.status == 0 && during.stdout.contains("pipeline up: ") && during.stdout.contains("  render-"),
+                "each host's running jobs: \(during.stdout)\(during.stderr)")
         for mark in [60, 180] {
             _ = victim.waitUntil(timeout: 60) { c.results >= mark }
             #expect(c.results < 320, "killed in the middle of the burst")
@@ -139,6 +146,14 @@ final class Cluster {
         #expect(c.hosts[0].waitUntil(timeout: 120) { c.results == 320 && c.jobLogs.count == 320 }, "\(c.results)\n\(c.logs)")
         try c.checkEveryJobDoneOnce(singles: 300, pairs: 20)
         #expect(try Int(c.sql("SELECT count(*) FROM pirec_jobs WHERE claims > 1")[0])! >= 2, "the victim's claims were taken over")
+        let after = try TestProcess.pirec("status", "--config", c.hosts[2].configPath)
+        #expect(after.stdout.contains("pipeline up: 0 queued, 0 running, 300 done, 0 failed\n")
+                    && after.stdout.contains("pipeline pairs: 0 queued, 0 running, 20 done, 0 failed\n")
+                    && after.stdout.contains("running: none"), "\(after.stdout)\(after.stderr)")
+        let json = try TestProcess.pirec("status", "--config", c.hosts[2].configPath, "--json")
+        let parsed = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect((parsed?["pipelines"] as? [[String: Any]])?.first?["done"] as? Int == 300, "\(json.stdout)")
+        #expect(c.jobLogs.allSatisfy { ($0["job_id"] as? Int ?? 0) > 0 }, "job-log lines name their row")
         let byHost = Dictionary(grouping: c.jobLogs, by: { $0["host"] as? String ?? "?" }).mapValues(\.count)
         #expect(byHost.count == 3, "every host worked: \(byHost)")
         for host in c.hosts { #expect(host.stop() == 0) }
