@@ -28,7 +28,7 @@ deps test-deps:
 	fi
 
 # What `make run` and `make install` ship: Package.swift's products, built one by one (a plain
-# `swift build` would also build the targets only tests use yet: PirecQueue and postgres-nio).
+# `swift build` would also build what only the tests use).
 PRODUCTS := $(shell sed -n 's/^ *[.]\(executable\|library\).name: "\([^"]*\)".*/\2/p' Package.swift)
 
 build: deps

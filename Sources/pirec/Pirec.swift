@@ -19,5 +19,5 @@ struct Pirec: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pirec",
         abstract: "Turn sketches and flat colour into finished pictures.",
-        subcommands: [RunCommand.self, CheckCommand.self, StatusCommand.self, ReloadCommand.self, PluginsCommand.self, BenchCommand.self])
+        subcommands: [RunCommand.self, CheckCommand.self, StatusCommand.self, QueueBenchCommand.self, ReloadCommand.self, PluginsCommand.self, BenchCommand.self])
 }

@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""The shared queue (PostgreSQL): its claim rate alone, and pirecd's end-to-end rate with
+1, 2 and 3 hosts against the single-host folder queue, all in one run on this machine.
+
+1. Claims: `pirec bench-queue` inserts N jobs and W threads claim, start and finish them
+   through the same JobTable calls pirecd makes (an empty chain): claims per second.
+2. End to end: a burst of F emoji PNGs into a photo pipeline (the shipped chain), run by
+   the folder queue (one pirecd, no `queue:`) and by 1, 2, 3 pirecd hosts on the shared
+   queue, each with `workers` workers. The hosts share this machine's cores, so the figure
+   to read is the ratio to the folder queue: per-host efficiency = files/s of H hosts /
+   (files/s of the folder queue), which stays near 1 when the queue costs nothing (the
+   cores, not the queue, are the limit). Latency: output time minus drop time per file.
+
+A throw-away PostgreSQL server (initdb, unix socket, fsync off as in the tests) is made
+in a temporary folder and stopped at the end; as root it runs as the postgres user.
+
+    python3 bench/queue.py [--jobs 5000] [--claimers 8] [--files 200] [--workers 1]
+
+Needs the release build (`make build`) and Debian's postgresql package.
+"""
+
+import argparse
+import glob
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(REPO, ".build", "release")
+
+CONFIG = """\
+model_dir: {repo}/models
+workers: {workers}
+{queue}pipelines:
+  - name: photo
+    watch: {shared}/inbox
+    output: {shared}/outbox
+    failed: {shared}/failed
+    keep_inputs: false
+    chain:
+      - plugin: resize
+        with: {{ fit: 128 }}
+      - plugin: edge-extractor
+        with: {{ sigma: 2 }}
+      - plugin: color-quantizer
+        with: {{ median: 7, colors: 6 }}
+      - plugin: generator
+        with: {{ model: emoji/generator.safetensors }}
+      - plugin: refiner
+        with: {{ model: emoji/refiner.safetensors }}
+"""
+
+QUEUE = """queue:
+  postgres: "host={socket} port=5432 user=postgres dbname=postgres"
+  host: {host}
+  poll: 1
+"""
+
+
+class Postgres:
+    def __init__(self):
+        versions = sorted(int(v) for v in os.listdir("/usr/lib/postgresql") if v.isdigit())
+        self.bin = f"/usr/lib/postgresql/{versions[-1]}/bin"
+        self.folder = tempfile.mkdtemp(prefix="pirec-bench-pg-")
+        os.chmod(self.folder, 0o755)
+        if os.getuid() == 0:
+            shutil.chown(self.folder, "postgres", "postgres")
+        self.tool("initdb", "-D", self.folder + "/data", "-U", "postgres", "--auth=trust", "--no-sync")
+        self.tool("pg_ctl", "-D", self.folder + "/data", "-l", self.folder + "/log", "-w", "-o",
+                  f"-k {self.folder} -p 5432 -c listen_addresses='' -c fsync=off", "start")
+
+    def tool(self, name, *args):
+        prefix = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+        subprocess.run(prefix + [f"{self.bin}/{name}", *args], check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+
+    def stop(self):
+        self.tool("pg_ctl", "-D", self.folder + "/data", "-w", "-m", "fast", "stop")
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def percentile(values, p):
+    values = sorted(values)
+    k = (len(values) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def burst(args, pg, hosts):
+    """Files/s and latencies of one burst through `hosts` pirecd processes (0: folder queue)."""
+    root = tempfile.mkdtemp(prefix="pirec-bench-queue-")
+    shared = root + "/shared"
+    os.makedirs(shared + "/inbox")
+    if pg:
+        subprocess.run(["psql", "-h", pg.folder, "-U", "postgres", "-q", "-c", "DROP TABLE IF EXISTS pirec_jobs, pirec_schema"],
+                       check=True, stdout=subprocess.DEVNULL)
+    processes = []
+    for h in range(max(hosts, 1)):
+        queue = QUEUE.format(socket=pg.folder, host=f"bench-{h}") if hosts else ""
+        path = f"{root}/host{h}.yaml"
+        with open(path, "w") as f:
+            f.write(CONFIG.format(repo=REPO, workers=args.workers, queue=queue, shared=shared))
+        log = open(f"{root}/host{h}.log", "w")
+        processes.append(subprocess.Popen([BUILD + "/pirecd", "--config", path, "--control", f"{root}/run{h}"],
+                                          stdout=log, stderr=log, stdin=subprocess.DEVNULL))
+    for h in range(len(processes)):
+        deadline = time.time() + 60
+        while "ready" not in open(f"{root}/host{h}.log").read():
+            if time.time() > deadline:
+                sys.exit(f"pirecd did not start: {open(f'{root}/host{h}.log').read()}")
+            time.sleep(0.1)
+    sources = sorted(glob.glob(os.path.join(REPO, "examples", "emoji", "*.png")))
+    dropped = {}
+    start = time.time()
+    for i in range(args.files):
+        name = f"f{i:05d}.png"
+        shutil.copy(sources[i % len(sources)], f"{shared}/{name}.part")
+        os.rename(f"{shared}/{name}.part", f"{shared}/inbox/{name}")
+        dropped[name] = time.time()
+    seen = {}
+    deadline = time.time() + 600
+    while len(seen) < args.files and time.time() < deadline:
+        now = time.time()
+        for name in os.listdir(shared + "/outbox") if os.path.isdir(shared + "/outbox") else []:
+            if name.endswith(".png") and name not in seen:
+                seen[name] = now
+        time.sleep(0.02)
+    end = max(seen.values()) if seen else time.time()
+    for p in processes:
+        p.terminate()
+    for p in processes:
+        p.wait()
+    shutil.rmtree(root, ignore_errors=True)
+    if len(seen) < args.files:
+        sys.exit(f"only {len(seen)} of {args.files} outputs")
+    latencies = [seen[n] - dropped[n] for n in seen]
+    return args.files / (end - start), percentile(latencies, 50), percentile(latencies, 99)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--jobs", type=int, default=5000)
+    ap.add_argument("--claimers", type=int, default=8)
+    ap.add_argument("--files", type=int, default=200)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    pg = Postgres()
+    try:
+        config = tempfile.mktemp(suffix=".yaml")
+        with open(config, "w") as f:
+            f.write(QUEUE.format(socket=pg.folder, host="bench") + "pipelines:\n  - name: x\n    chain:\n      - plugin: resize\n")
+        rates = []
+        for _ in range(args.rounds):
+            out = subprocess.run([BUILD + "/pirec", "bench-queue", "--config", config, "--jobs", str(args.jobs),
+                                  "--workers", str(args.claimers)], check=True, capture_output=True, text=True).stdout
+            rates.append(json.loads(out)["claims_per_second"])
+        os.unlink(config)
+        print(f"claims (claim + start + finish, {args.claimers} threads, {args.jobs} jobs): "
+              f"median {statistics.median(rates):.0f}/s over {args.rounds} rounds {[round(r) for r in rates]}")
+        rows = {}
+        for hosts in [0, 1, 2, 3]:
+            rows[hosts] = [burst(args, pg if hosts else None, hosts) for _ in range(args.rounds)]
+        base = statistics.median(r[0] for r in rows[0])
+        print(f"\nend to end: {args.files} files, photo chain, {args.workers} worker(s) per host, "
+              f"median of {args.rounds} rounds")
+        print("| queue | files/s | vs folder queue | p50 latency s | p99 latency s |")
+        print("|---|---|---|---|---|")
+        for hosts, runs in rows.items():
+            rate = statistics.median(r[0] for r in runs)
+            label = "folder (1 host)" if hosts == 0 else f"shared, {hosts} host{'s' if hosts > 1 else ''}"
+            print(f"| {label} | {rate:.2f} | {rate / base:.2f} | {statistics.median(r[1] for r in runs):.2f} | "
+                  f"{statistics.median(r[2] for r in runs):.2f} |")
+    finally:
+        pg.stop()
+
+
+if __name__ == "__main__":
+    main()
