@@ -70,15 +70,29 @@ extension Step {
 
 /// A job that failed: which input, which step, what happened.
 public struct JobError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Whose fault it is, which decides what becomes of the input.
+    public enum Cause: Equatable, Sendable {
+        /// The input's (or the chain's on it): the input goes to the failed folder.
+        case input
+        /// The results could not be written into `folder` (full, not writable, gone): not
+        /// the input's fault, so it stays claimed and the job is retried.
+        case output(folder: String)
+    }
+
     public var input: String
     public var step: String?
     public var message: String
+    public var cause: Cause
 
-    public init(input: String, step: String? = nil, message: String) {
+    public init(input: String, step: String? = nil, message: String, cause: Cause = .input) {
         self.input = input
         self.step = step
         self.message = message
+        self.cause = cause
     }
+
+    /// The step name of failures to write the results.
+    public static let writingStep = "writing the outputs"
 
     public var description: String {
         [input.isEmpty ? nil : input, step, message].compactMap { $0 }.joined(separator: ": ")

@@ -88,6 +88,24 @@ public enum FileIO {
         if durable { syncFolder(folder) }
     }
 
+    /// Moves a regular file to `target` (a name not taken), across filesystems too: rename,
+    /// or where that fails with EXDEV (the archive or failed folder on another mount) a copy
+    /// written atomically beside the target, then the source removed. Whatever happens, the
+    /// file is at one of the two places, whole. Nil on success, else why not.
+    public static func move(_ source: String, to target: String) -> String? {
+        if rename(source, target) == 0 { return nil }
+        guard errno == EXDEV else { return describe(errno) }
+        var info = stat()
+        guard lstat(source, &info) == 0 else { return describe(errno) }
+        do {
+            let bytes = try readAll(path: source, maxBytes: Int.max)
+            try writeAtomically(bytes, to: target, mode: info.st_mode & 0o7777)
+        } catch {
+            return error.reason
+        }
+        return unlink(source) == 0 ? nil : describe(errno)
+    }
+
     /// Creates a folder and its parents (mode 0755); fine if it exists.
     public static func makeFolders(_ path: String) throws(FileError) {
         var current = path.hasPrefix("/") ? "" : "."
@@ -228,7 +246,10 @@ public enum FileIO {
         switch code {
         case ENOENT: return "no such file"
         case EACCES, EPERM: return "permission denied"
-        default: return String(cString: strerror(code))
+        default:
+            // strerror's capital ("No space left on device") mid-sentence reads oddly.
+            let text = String(cString: strerror(code))
+            return text.prefix(1).lowercased() + text.dropFirst()
         }
     }
 

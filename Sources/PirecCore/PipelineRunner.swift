@@ -132,7 +132,10 @@ public struct PipelineRunner: Sendable {
                 targets.append(("\(outputFolder)/\(job.name).\(slot).png", frame[slot]!))
             }
         }
-        do { try FileIO.makeFolders(outputFolder) } catch { throw JobError(input: job.inputList, message: error.description) }
+        do { try FileIO.makeFolders(outputFolder) } catch {
+            throw JobError(input: job.inputList, step: JobError.writingStep, message: error.description,
+                           cause: .output(folder: outputFolder))
+        }
         for (path, _) in targets {
             for input in job.inputs.values where PipelineRunner.sameFile(path, input) {
                 throw JobError(input: input, message: "refusing to overwrite the input with the output \(path)")
@@ -141,7 +144,8 @@ public struct PipelineRunner: Sendable {
         var written: [String] = []
         for (path, image) in targets {
             do { try codec.write(image, to: path) } catch {
-                throw JobError(input: job.inputList, message: error.description)
+                throw JobError(input: job.inputList, step: JobError.writingStep, message: error.description,
+                               cause: .output(folder: outputFolder))
             }
             written.append(path)
         }

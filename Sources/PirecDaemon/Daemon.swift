@@ -182,7 +182,7 @@ public final class Daemon {
         let folders = dispatcher.watcher.count
         return "watching \(folders) folder\(folders == 1 ? "" : "s"); \(counters.value(.done)) done, "
             + "\(counters.value(.failed)) failed, \(dispatcher.queued) queued"
-            + (dispatcher.running?.queue.trouble.map { "; " + $0 } ?? "")
+            + (dispatcher.running?.queue.trouble.map { "; " + $0 } ?? "") + (counters.trouble.map { "; " + $0 } ?? "")
     }
 
     private func ping() {

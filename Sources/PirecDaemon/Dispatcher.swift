@@ -33,6 +33,8 @@ final class Dispatcher {
     private(set) var lifecycle: Lifecycle = .idle
     /// When the inboxes were last scanned whole (for queues that poll).
     private var lastScan = 0.0
+    /// Pipelines whose inbox folder was deleted: watched again once it is back.
+    private var missing: Set<Int> = []
     let watcher: any WatchSource
     private let factory: Factory
     private let logger: Logger
@@ -68,6 +70,7 @@ final class Dispatcher {
         lifecycle = .reloading
         _ = old.workers.stop(timeoutSeconds: .infinity, pollSeconds: 1, waiting: waiting)
         watcher.removeAll()
+        missing = []
         try run(next, workers: workers)
     }
 
@@ -103,9 +106,14 @@ final class Dispatcher {
                 rescan()
             case let .gone(folder):
                 guard let inbox = generation.inbox(folder.pipeline) else { continue }
-                let level: Logger.Level = folder.relative.isEmpty ? .error : .info
-                logger.log(level: level, "watched folder gone; recreate it and reload to watch it again",
-                           metadata: ["folder": "\(inbox.inputFolder(folder.relative))", "pipeline": "\(inbox.pipeline.name)"])
+                if folder.relative.isEmpty {
+                    missing.insert(inbox.index)
+                    logger.error("inbox folder gone; watching for it to come back",
+                                 metadata: ["folder": "\(inbox.watch.folder)", "pipeline": "\(inbox.pipeline.name)"])
+                } else {
+                    logger.info("watched folder gone", metadata: ["folder": "\(inbox.inputFolder(folder.relative))",
+                                                                  "pipeline": "\(inbox.pipeline.name)"])
+                }
             case let .folder(folder, name):
                 guard let inbox = generation.inbox(folder.pipeline), inbox.watch.recursive, !Inbox.isIgnored(name) else { continue }
                 let sub = folder.relative.isEmpty ? name : folder.relative + "/" + name
@@ -130,7 +138,14 @@ final class Dispatcher {
     /// timeout are refused, the inboxes rescanned when the queue polls, and claimed jobs go
     /// to workers with room.
     func tick(now: Double) {
-        guard let queue = running?.queue else { return }
+        guard let queue = running?.queue, let generation = running?.generation else { return }
+        for index in missing {
+            guard let inbox = generation.inbox(index), FileIO.kind(inbox.watch.folder) == S_IFDIR else { continue }
+            do { try watchTree(inbox, relative: "") } catch { continue }
+            missing.remove(index)
+            logger.notice("inbox folder back; watching it again", metadata: ["folder": "\(inbox.watch.folder)"])
+            scan(inbox, relative: "")
+        }
         queue.expire(now: now)
         if let every = queue.pollSeconds, now - lastScan >= every {
             lastScan = now

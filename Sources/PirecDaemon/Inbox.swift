@@ -110,8 +110,8 @@ public struct Inbox: Sendable {
                 let folder = archiveFolder(job.relative)
                 try FileIO.makeFolders(folder)
                 let target = Inbox.unused(folder, file)
-                guard rename(from, target) == 0 else {
-                    throw FileError(path: from, reason: "cannot move to the archive: " + FileIO.describe(errno))
+                if let problem = FileIO.move(from, to: target) {
+                    throw FileError(path: from, reason: "cannot move to the archive: " + problem)
                 }
                 archived[slot] = target
             } else {
@@ -144,19 +144,30 @@ public struct Inbox: Sendable {
         return removed
     }
 
-    /// Moves the job's inputs from `source` to the failed folder with `NAME.error.txt` beside them.
-    public func fail(_ job: ClaimedJob, from source: String, report: String) -> [String] {
+    /// Moves the job's inputs from `source` to the failed folder with `NAME.error.txt` beside
+    /// them. Returns where they went, and why some could not be moved (they stay claimed).
+    public func fail(_ job: ClaimedJob, from source: String, report: String) -> (moved: [String], problem: String?) {
         let folder = failedFolder(job.relative)
-        try? FileIO.makeFolders(folder)
+        do { try FileIO.makeFolders(folder) } catch { return ([], error.description) }
+        // The inputs first, then their report: a retry after a failed move writes no second
+        // report, and of several hosts failing the same shared job only one writes it.
         var moved: [String] = []
-        try? FileIO.writeAtomically(Array(report.utf8), to: Inbox.unusedReport(folder, job.name))
+        var problem: String?
         for file in job.files.values.sorted() {
             let target = Inbox.unused(folder, file)
-            if rename(source + "/" + file, target) == 0 { moved.append(target) }
+            if let reason = FileIO.move(source + "/" + file, to: target) {
+                // Gone: another host of a shared queue moved it.
+                if FileIO.lexists(source + "/" + file) { problem = "cannot move \(source)/\(file) there: " + reason }
+            } else {
+                moved.append(target)
+            }
         }
-        unlink(markerPath(job))
+        if !moved.isEmpty {
+            try? FileIO.writeAtomically(Array(report.utf8), to: Inbox.unusedReport(folder, job.name))
+        }
+        if problem == nil { unlink(markerPath(job)) }
         FileIO.syncFolder(folder)
-        return moved
+        return (moved, problem)
     }
 
     /// Moves an unclaimed file straight to the failed folder (a half pair that waited too long,
@@ -167,7 +178,7 @@ public struct Inbox: Sendable {
         // The move first: of several hosts refusing the same shared file, only the one whose
         // rename succeeds writes the report.
         let target = Inbox.unused(folder, name)
-        guard rename(inputFolder(relative) + "/" + name, target) == 0 else { return nil }
+        guard FileIO.move(inputFolder(relative) + "/" + name, to: target) == nil else { return nil }
         try? FileIO.writeAtomically(Array(report.utf8), to: Inbox.unusedReport(folder, FileIO.baseName(name)))
         FileIO.syncFolder(folder)
         return target

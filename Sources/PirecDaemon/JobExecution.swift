@@ -11,6 +11,8 @@ struct JobExecution: Sendable {
     let store: any JobStore
     let counters: JobCounters
     let logger: Logger
+    /// Set when the workers stop: a job waiting to retry gives up waiting (it stays claimed).
+    var stopping = StopFlag()
 
     /// Runs `job` with this worker's `chains`; `isolation` runs a rerun after a crash alone.
     func execute(_ job: ClaimedJob, chains: [Int: ChainWorker], isolation: RerunAlone) {
@@ -38,7 +40,7 @@ struct JobExecution: Sendable {
             record.error = JobError(input: files, message: reason
                 + (removed.isEmpty ? "" : "; removed what its interrupted runs wrote: " + removed.joined(separator: ", ")))
             record.attempt = attempts
-            fail(job, inbox: inbox, source: source, record: record)
+            persist(record) { fail(job, inbox: inbox, source: source, record: record) }
         case let .run(attempt, alone):
             record.attempt = attempt
             if alone {
@@ -48,63 +50,97 @@ struct JobExecution: Sendable {
         }
     }
 
+    /// How one try of a job's end went.
+    enum Outcome {
+        case ended
+        /// The results (or the failed input) could not be written into `folder`: not the
+        /// input's fault; it stays claimed and the try is repeated.
+        case blocked(folder: String, message: String)
+    }
+
     private func run(_ job: ClaimedJob, inbox: Inbox, source: String, chain: ChainWorker, record: JobRecord) {
-        var record = record
         guard store.begin(job, attempt: record.attempt, in: inbox) else {
             logger.warning("claim lost to another host before the job started",
                            metadata: ["file": "\(record.inputs.values.sorted().joined(separator: " + "))"])
             return
         }
+        persist(record) { attempt(job, inbox: inbox, source: source, chain: chain, record: record) }
+    }
+
+    /// Repeats `body` while it is blocked by its folders, waiting 1, 2, 4 ... 60 s between
+    /// tries; gives up only when the workers stop (the job then stays claimed for the next
+    /// start). STATUS shows the condition meanwhile.
+    private func persist(_ record: JobRecord, _ body: () -> Outcome) {
+        var wait = 1.0
+        while case let .blocked(folder, message) = body() {
+            counters.trouble = "cannot write \(folder): \(message); retrying"
+            logger.error("cannot write into a folder; the input stays claimed and its job is retried",
+                         metadata: ["file": "\(record.inputs.values.sorted().joined(separator: " + "))",
+                                    "folder": "\(folder)", "error": "\(message)", "retry_in_s": "\(Int(wait))"])
+            if stopping.wait(seconds: wait) { return }
+            wait = min(wait * 2, 60)
+        }
+        counters.trouble = nil
+    }
+
+    private func attempt(_ job: ClaimedJob, inbox: Inbox, source: String, chain: ChainWorker, record: JobRecord) -> Outcome {
+        var record = record
         let runner = PipelineRunner(pipeline: inbox.pipeline, codec: generation.configuration.pngCodec)
         let staging = store.stagingFolder(job, in: inbox)
         let outbox = inbox.outputFolder(job.relative)
+        let result: JobResult
         do {
-            let result = try runner.run(Job(name: job.name, inputs: job.files.mapValues { source + "/" + $0 }),
-                                        worker: chain, outputFolder: staging)
-            // The sidecar names where the outputs end up, not where they were staged.
-            let staged = result.outputs + [staging + "/" + job.name + ".json"]
-            record.outputs = staged.map { outbox + "/" + FileIO.split($0).name }
-            record.timings = result.timings
-            record.finished = Date().timeIntervalSince1970
-            try FileIO.writeAtomically(Array(record.sidecar().utf8), to: staged.last!)
-            guard store.publish(job, in: inbox, staged: staged, outputs: record.outputs) else {
-                logger.warning("claim lost to another host while running; result discarded",
-                               metadata: ["file": "\(record.inputs.values.sorted().joined(separator: " + "))",
-                                          "job": "\(record.jobID.map(String.init) ?? "-")"])
-                return
-            }
-            record.archived = try inbox.finish(job, from: source).stringKeys
-            finished(&record)
-            logger.info("job done", metadata: ["file": "\(record.inputs.values.sorted().joined(separator: " + "))",
-                                              "pipeline": "\(inbox.pipeline.name)", "output": "\(record.outputs[0])",
-                                              "ms": "\(Int((record.finished - record.started) * 1000))"])
-        } catch let error as JobError {
+            result = try runner.run(Job(name: job.name, inputs: job.files.mapValues { source + "/" + $0 }),
+                                    worker: chain, outputFolder: staging)
+        } catch {
+            if case let .output(folder) = error.cause { return .blocked(folder: folder, message: error.message) }
             var e = error
             // Name the file where the user dropped it, not inside .processing.
             e.input = e.input.replacingOccurrences(of: source + "/", with: inbox.inputFolder(job.relative) + "/")
             record.error = e
-            fail(job, inbox: inbox, source: source, record: record)
-        } catch {
-            record.error = JobError(input: record.inputs.values.sorted().joined(separator: " + "), message: "\(error)")
-            fail(job, inbox: inbox, source: source, record: record)
+            return fail(job, inbox: inbox, source: source, record: record)
         }
+        // The sidecar names where the outputs end up, not where they were staged.
+        let staged = result.outputs + [staging + "/" + job.name + ".json"]
+        record.outputs = staged.map { outbox + "/" + FileIO.split($0).name }
+        record.timings = result.timings
+        record.finished = Date().timeIntervalSince1970
+        do { try FileIO.writeAtomically(Array(record.sidecar().utf8), to: staged.last!) } catch {
+            return .blocked(folder: staging, message: error.description)
+        }
+        guard store.publish(job, in: inbox, staged: staged, outputs: record.outputs) else {
+            logger.warning("claim lost to another host while running; result discarded",
+                           metadata: ["file": "\(record.inputs.values.sorted().joined(separator: " + "))",
+                                      "job": "\(record.jobID.map(String.init) ?? "-")"])
+            return .ended
+        }
+        do { record.archived = try inbox.finish(job, from: source).stringKeys } catch {
+            return .blocked(folder: inbox.archiveFolder(job.relative), message: error.description)
+        }
+        finished(&record)
+        logger.info("job done", metadata: ["file": "\(record.inputs.values.sorted().joined(separator: " + "))",
+                                          "pipeline": "\(inbox.pipeline.name)", "output": "\(record.outputs[0])",
+                                          "ms": "\(Int((record.finished - record.started) * 1000))"])
+        return .ended
     }
 
-    private func fail(_ job: ClaimedJob, inbox: Inbox, source: String, record: JobRecord) {
+    private func fail(_ job: ClaimedJob, inbox: Inbox, source: String, record: JobRecord) -> Outcome {
         var record = record
         record.finished = Date().timeIntervalSince1970
         guard store.recordFailure(job, in: inbox, message: record.error?.message ?? "?") else {
             logger.warning("claim lost to another host while running; failure discarded",
                            metadata: ["file": "\(record.inputs.values.sorted().joined(separator: " + "))"])
-            return
+            return .ended
         }
-        let moved = inbox.fail(job, from: source, report: record.report())
+        let (moved, problem) = inbox.fail(job, from: source, report: record.report())
+        if let problem { return .blocked(folder: inbox.failedFolder(job.relative), message: problem) }
         finished(&record)
         logger.error("job failed", metadata: ["file": "\(record.inputs.values.sorted().joined(separator: " + "))",
                                               "pipeline": "\(inbox.pipeline.name)",
                                               "step": "\(record.error?.step ?? "-")",
                                               "error": "\(record.error?.message ?? "?")",
                                               "moved_to": "\(moved.joined(separator: " + "))"])
+        return .ended
     }
 
     /// Stamps the end, counts it and writes its job-log line.

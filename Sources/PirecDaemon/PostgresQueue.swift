@@ -193,7 +193,7 @@ final class PostgresQueue: JobQueue {
                                    timings: [], started: now, finished: now,
                                    error: JobError(input: inputs.values.sorted().joined(separator: " + "), message: error ?? "failed"),
                                    attempt: 0, host: generation.hostName)
-            _ = inbox.fail(job, from: folder, report: record.report())
+            _ = inbox.fail(job, from: folder, report: record.report()).moved
         }
         logger.notice("moved the inputs of a job ended earlier", metadata: ["job": "\(job.name)", "state": "\(done ? "done" : "failed")"])
     }

@@ -30,6 +30,7 @@ final class WorkerPool: Workers, Sendable {
     private let exited = DispatchSemaphore(value: 0)
     private let pendingCount = Atomic<Int>(0)
     private let stoppedThreads = Atomic<Int>(0)
+    private let stopping = StopFlag()
 
     /// Starts the threads and waits until each has made its plugin states; throws (with every
     /// thread stopped) when some could not. `finished` is called on a worker thread after
@@ -40,7 +41,8 @@ final class WorkerPool: Workers, Sendable {
         threadCount = workers
         self.store = store
         queue = BlockingQueue(capacity: max(2, workers * 2))
-        let execution = JobExecution(generation: generation, store: store, counters: counters, logger: logger)
+        let execution = JobExecution(generation: generation, store: store, counters: counters, logger: logger,
+                                     stopping: stopping)
         let isolation = RerunAlone()
         let ready = DispatchSemaphore(value: 0)
         let reports = StartReports()
@@ -89,6 +91,7 @@ final class WorkerPool: Workers, Sendable {
     }
 
     func stop(timeoutSeconds: Double, pollSeconds: Double, waiting: () -> Void) -> Bool {
+        stopping.raise()
         let left = queue.close(waking: threadCount)
         pendingCount.subtract(left.count, ordering: .relaxed)
         for job in left { store.unclaim(job) }
@@ -102,6 +105,23 @@ final class WorkerPool: Workers, Sendable {
             } else {
                 waiting()
             }
+        }
+        return true
+    }
+}
+
+/// Raised once, when the workers stop: a job waiting to retry stops waiting.
+final class StopFlag: Sendable {
+    private let raised = Atomic<Bool>(false)
+
+    func raise() { raised.store(true, ordering: .relaxed) }
+
+    /// Waits up to `seconds`; true when the flag is (or gets) raised meanwhile.
+    func wait(seconds: Double) -> Bool {
+        let deadline = DispatchTime.now() + seconds
+        while !raised.load(ordering: .relaxed) {
+            if DispatchTime.now() >= deadline { return false }
+            usleep(100_000)
         }
         return true
     }

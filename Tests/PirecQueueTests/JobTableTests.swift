@@ -16,9 +16,11 @@ import Testing
 
     init() throws { server = try PostgresTestServer() }
 
+    /// A pool on the test's server; a minute per query, since `make test` runs suites side
+    /// by side on two cores (pirecd's 10 s are for a database that should answer at once).
     func database() -> QueueDatabase {
         QueueDatabase(configuration: .init(unixSocketPath: server.socketPath, username: server.user, password: nil,
-                                           database: server.database), logger: logger)
+                                           database: server.database), logger: logger, timeout: .seconds(60))
     }
 
     /// Runs `body` on `count` threads at once; returns what each returned.
