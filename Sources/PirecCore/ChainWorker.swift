@@ -1,7 +1,9 @@
 // ChainWorker: one worker's plugin states for one pipeline's chain, created once and reused
 // for every job that worker runs (models load once, not per file).
+import Dispatch
 import Glibc
 import Logging
+import Synchronization
 
 /// How long one step took.
 public struct StepTiming: Sendable, Equatable {
@@ -12,6 +14,11 @@ public struct StepTiming: Sendable, Equatable {
 public final class ChainWorker {
     public let pipeline: Pipeline
     private let instances: [PluginInstance]
+    private let logger: Logger
+
+    /// Seconds a step that ignores its cancellation after its `timeout:` gets before it is
+    /// taken for hung.
+    public static let hangGrace = 10.0
 
     /// Creates a state for every step; the first refusal is thrown with its place in the
     /// configuration (the `with:` key it concerns when the plugin names one).
@@ -19,6 +26,7 @@ public final class ChainWorker {
         throws(ConfigError)
     {
         self.pipeline = pipeline
+        self.logger = logger
         instances = try pipeline.chain.map { step throws(ConfigError) in
             try step.start(catalog: catalog, configuration: configuration, logger: logger)
         }
@@ -29,13 +37,60 @@ public final class ChainWorker {
         var timings: [StepTiming] = []
         for (index, instance) in instances.enumerated() {
             let start = monotonicSeconds()
+            let name = "step \(index + 1) (\(instance.library.id))"
+            let timer = pipeline.chain[index].timeout.map { StepTimer(seconds: Double($0), step: name, frame: frame, logger: logger) }
+            defer { timer?.disarm() }
             do { try instance.process(frame) } catch {
-                throw JobError(input: "", step: "step \(index + 1) (\(instance.library.id))", message: error.message)
+                if let timer, timer.fired {
+                    throw JobError(input: "", step: name, message: "timed out after \(timer.seconds) s (timeout) and was cancelled")
+                }
+                throw JobError(input: "", step: name, message: error.message)
             }
             timings.append(StepTiming(plugin: instance.library.id, milliseconds: (monotonicSeconds() - start) * 1000))
         }
         return timings
     }
+}
+
+/// A step's `timeout:`: when it passes, the frame is cancelled (plugins see `is_cancelled`);
+/// a plugin that still has not returned `hangGrace` seconds later is hung, and since a thread
+/// cannot be stopped from outside, the process ends (SIGABRT) so that its supervisor restarts
+/// it: the job's start was counted, so the input ends in `failed` after `max_attempts`.
+final class StepTimer: Sendable {
+    let seconds: Double
+    private let state = Mutex<State>(.armed)
+
+    private enum State { case armed, fired, disarmed }
+
+    init(seconds: Double, step: String, frame: Frame, logger: Logger) {
+        self.seconds = seconds
+        let cancellation = frame.cancellation
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
+            guard fire() else { return }
+            logger.error("step timed out; cancelling it", metadata: ["step": "\(step)", "timeout_s": "\(Int(seconds))"])
+            cancellation.cancel()
+            DispatchQueue.global().asyncAfter(deadline: .now() + ChainWorker.hangGrace) { [self] in
+                guard fired else { return }
+                logger.critical("step hung: it ignored its cancellation; ending the process so that it is restarted",
+                                metadata: ["step": "\(step)", "timeout_s": "\(Int(seconds))"])
+                abort()
+            }
+        }
+    }
+
+    private func fire() -> Bool {
+        state.withLock { state in
+            guard state == .armed else { return false }
+            state = .fired
+            return true
+        }
+    }
+
+    /// Whether the timeout passed while the step ran.
+    var fired: Bool { state.withLock { $0 == .fired } }
+
+    /// The step returned: no cancellation, no hang.
+    func disarm() { state.withLock { $0 = .disarmed } }
 }
 
 extension Step {

@@ -180,7 +180,7 @@ public struct Configuration: Sendable {
                 if items.isEmpty { reader.fail(n, "\(path).chain", "expected at least one step") }
                 for (index, item) in items.enumerated() {
                     let stepPath = "\(path).chain[\(index)]"
-                    guard let step = reader.mapping(item, stepPath, known: ["plugin", "with"]) else { continue }
+                    guard let step = reader.mapping(item, stepPath, known: ["plugin", "with", "timeout"]) else { continue }
                     guard let p = step["plugin"] else {
                         reader.fail(item, "\(stepPath).plugin", "missing required key")
                         continue
@@ -193,9 +193,11 @@ public struct Configuration: Sendable {
                         }
                     }
                     let isPath = plugin.contains("/") || plugin.hasSuffix(".so")
+                    var timeout: Int?
+                    if let t = step["timeout"] { timeout = reader.int(t, "\(stepPath).timeout", in: 1...86400) }
                     pipeline.chain.append(Step(
                         plugin: isPath ? FileIO.resolve(plugin, against: base) : plugin,
-                        parameters: parameters, mark: item.mark, pluginMark: p.mark, path: stepPath))
+                        parameters: parameters, mark: item.mark, pluginMark: p.mark, path: stepPath, timeout: timeout))
                 }
             }
         } else {
@@ -252,4 +254,6 @@ public struct Step: Sendable {
     public var pluginMark: SourceMark
     /// Key path, e.g. `pipelines[0].chain[2]`.
     public var path: String
+    /// Seconds the step may take on one job before it is cancelled (`timeout:`); nil: no limit.
+    public var timeout: Int?
 }

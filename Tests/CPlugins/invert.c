@@ -84,6 +84,19 @@ static int32_t invert_process(void *state, pirec_frame *frame, char *err, size_t
         *nowhere = 1;
     }
 #endif
+#ifdef TEST_HANG_ON_WIDTH
+    /* The step-timeout tests: hang on a marked input, until cancelled (TEST_HANG_OBEYS) or
+     * for good. */
+    if (in->width == TEST_HANG_ON_WIDTH) {
+        for (;;) {
+            struct timespec t = {0, 10000000L};
+            nanosleep(&t, NULL);
+#ifdef TEST_HANG_OBEYS
+            if (s->host->is_cancelled(frame)) return PIREC_CANCELLED;
+#endif
+        }
+    }
+#endif
 #ifdef TEST_SLOW_MS
     /* The stop and reload tests: a job that takes a while. */
     { struct timespec t = {TEST_SLOW_MS / 1000, (TEST_SLOW_MS % 1000) * 1000000L}; nanosleep(&t, NULL); }

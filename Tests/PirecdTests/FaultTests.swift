@@ -134,4 +134,59 @@ import Testing
         #expect(d.waitUntil(timeout: 60) { d.jobLog().count == 30 }, "\(d.log)")
         #expect(d.stop() == 0)
     }
+
+    static func hangConfig(_ plugin: String) -> String {
+        """
+        job_log: ROOT/jobs.jsonl
+        workers: 2
+        max_attempts: 2
+        pipelines:
+          - name: up
+            watch: ROOT/inbox
+            output: ROOT/outbox
+            failed: ROOT/failed
+            chain:
+              - plugin: \(plugin)
+                timeout: 1
+
+        """
+    }
+
+    @Test func aStepPastItsTimeoutIsCancelledAndItsInputFails() throws {
+        let plugin = TestPaths.temporaryFolder() + "/libpirec-hangs.so"
+        try TestProcess.buildCPlugin(plugin, defines: ["TEST_HANG_ON_WIDTH=13", "TEST_HANG_OBEYS"])
+        let d = try DaemonHarness(config: FaultTests.hangConfig(plugin))
+        #expect(try d.startAndWait(), "\(d.log)")
+        DaemonHarness.put(try DaemonHarness.png(width: 13, height: 9), d.root + "/inbox/stuck.png")
+        for i in 0..<3 { DaemonHarness.put(try DaemonHarness.png(), d.root + "/inbox/good\(i).png") }
+        #expect(d.waitUntil(timeout: 20) { d.jobLog().count == 4 }, "\(d.log)")
+        #expect(d.files("failed") == ["stuck.error.txt", "stuck.png"])
+        #expect(d.text("failed/stuck.error.txt").contains("timed out after 1.0 s (timeout) and was cancelled"),
+                "\(d.text("failed/stuck.error.txt"))")
+        #expect(d.log.contains("step timed out; cancelling it"))
+        #expect(d.stop() == 0)
+    }
+
+    @Test func aStepThatIgnoresItsCancellationRestartsTheDaemonUntilMaxAttempts() throws {
+        let plugin = TestPaths.temporaryFolder() + "/libpirec-hangs.so"
+        try TestProcess.buildCPlugin(plugin, defines: ["TEST_HANG_ON_WIDTH=13"])
+        let d = try DaemonHarness(config: FaultTests.hangConfig(plugin))
+        try FileManager.default.createDirectory(atPath: d.root + "/inbox", withIntermediateDirectories: true)
+        DaemonHarness.put(try DaemonHarness.png(width: 13, height: 9), d.root + "/inbox/hung.png")
+        DaemonHarness.put(try DaemonHarness.png(), d.root + "/inbox/good.png")
+        // Restart it whenever it ends, as systemd's Restart=on-failure would.
+        var restarts = 0
+        while restarts < 5 {
+            _ = try d.startAndWait()
+            _ = d.waitUntil(timeout: 30) { !(d.process?.isRunning ?? false) || d.files("failed").contains("hung.png") }
+            if d.process?.isRunning ?? false { break }
+            restarts += 1
+        }
+        #expect(restarts == 2, "ended once per attempt, then refused the file: \(restarts)\n\(d.log)")
+        #expect(d.log.contains("step hung: it ignored its cancellation"))
+        #expect(d.waitUntil(timeout: 10) { d.files("failed") == ["hung.error.txt", "hung.png"] }, "\(d.files("failed"))")
+        #expect(d.text("failed/hung.error.txt").contains("crashed the daemon 2 times"))
+        #expect(d.waitUntil(timeout: 10) { d.files("outbox").contains("good.png") })
+        #expect(d.stop() == 0)
+    }
 }
