@@ -15,7 +15,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE := .build/release
 PLUGIN_HEADER := Sources/CPirecPlugin/include
 
-.PHONY: deps test-deps build test run demo bench install install-files uninstall header-check system-test clean
+.PHONY: deps test-deps build test soak soak-short run demo bench install install-files uninstall header-check system-test clean
 
 deps test-deps:
 	@missing=""; for p in $(if $(filter test-deps,$@),$(TEST_APT_PACKAGES),$(APT_PACKAGES)); do \
@@ -45,7 +45,17 @@ header-check:
 test: deps test-deps header-check
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(MAKE) soak-short
 	$(MAKE) system-test
+
+# Two minutes of a steady stream with reloads and bad files: no descriptor or thread growth
+# (bench/soak.py; `make soak` is the 30-minute run with the RSS check and the plot).
+soak-short:
+	python3 bench/soak.py --minutes 2 --warm-up 0.75 --rate 2 --reload-every 30 --sample-every 5 \
+	  --rss-growth 0 --pirec-dir .build/debug
+
+soak: build
+	python3 bench/soak.py --minutes 30 --plot bench/soak.png
 
 # pirecd installed into a Debian 12 container booted with a real systemd (needs root).
 system-test:

@@ -90,19 +90,7 @@ public final class Daemon {
         startSignalThread()
         try? options.control.writePID()
         options.control.write(ReloadStatus(generation: reloads, ok: true, errors: []))
-        guard let generation = first else { return 1 }
-        first = nil
-        do { try dispatcher.start(generation) } catch let error as ConfigErrors {
-            for e in error.errors { logger.error("configuration error", metadata: ["error": "\(e)"]) }
-            return 1
-        } catch {
-            logger.error("cannot start", metadata: ["error": "\(error)"])
-            return 1
-        }
-        notifier.send("READY=1", "STATUS=" + statusText(), "MAINPID=\(getpid())")
-        logger.info("ready", metadata: ["folders": "\(dispatcher.watcher.count)",
-                                        "workers": "\(generation.configuration.workers)", "config": "\(options.configPath)",
-                                        "queue": "\(connection.map { "shared: " + $0.settings.description + " as " + $0.settings.host } ?? "this host's folders")"])
+        guard startFirst() else { return 1 }
         var fds = [pollfd(fd: dispatcher.watcher.descriptor, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: wake.descriptor, events: Int16(POLLIN), revents: 0)]
         while true {
@@ -115,6 +103,25 @@ public final class Daemon {
             ping()
             report()
         }
+    }
+
+    /// Starts the generation loaded at `init` and lets go of it (a reload must be able to free
+    /// it: it holds the job log open). False when it cannot start.
+    private func startFirst() -> Bool {
+        guard let generation = first else { return false }
+        first = nil
+        do { try dispatcher.start(generation) } catch let error as ConfigErrors {
+            for e in error.errors { logger.error("configuration error", metadata: ["error": "\(e)"]) }
+            return false
+        } catch {
+            logger.error("cannot start", metadata: ["error": "\(error)"])
+            return false
+        }
+        notifier.send("READY=1", "STATUS=" + statusText(), "MAINPID=\(getpid())")
+        logger.info("ready", metadata: ["folders": "\(dispatcher.watcher.count)",
+                                        "workers": "\(generation.configuration.workers)", "config": "\(options.configPath)",
+                                        "queue": "\(connection.map { "shared: " + $0.settings.description + " as " + $0.settings.host } ?? "this host's folders")"])
+        return true
     }
 
     private func startSignalThread() {
