@@ -8,8 +8,9 @@ DESTDIR ?=
 # Debian packages the build and the tests need (cc/c++ build the C test plugin and
 # compile the ABI header alone).
 APT_PACKAGES := pkg-config libpng-dev libyaml-dev libopenblas-dev gcc g++ libc6-dev
-# Only the tests: a throw-away PostgreSQL server for the shared-queue tests.
-TEST_APT_PACKAGES := postgresql
+# Only the tests: a throw-away PostgreSQL server for the shared-queue tests, and network
+# namespaces (iproute2) to put the hosts across a network link from it.
+TEST_APT_PACKAGES := postgresql iproute2
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE := .build/release

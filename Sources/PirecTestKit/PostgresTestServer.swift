@@ -1,6 +1,6 @@
 // PostgresTestServer: a throw-away PostgreSQL server from Debian's `postgresql` package for
-// one test: initdb into a temporary folder, listening only on a unix socket there, trust
-// authentication for its one role `postgres`. Run as root (as CI is), the server runs as
+// one test: initdb into a temporary folder, listening on a unix socket there (and, when
+// asked, on test-network addresses), trust authentication for its one role `postgres`. Run as root (as CI is), the server runs as
 // the `postgres` system user, since PostgreSQL refuses to run as root.
 import Foundation
 import Glibc
@@ -16,7 +16,12 @@ public final class PostgresTestServer: Sendable {
     public let user = "postgres"
     public let database = "postgres"
 
-    public init() throws {
+    /// Addresses it also listens on over TCP (port 5432; trust for 10.0.0.0/8, the test
+    /// networks); none: the socket only.
+    public let listen: [String]
+
+    public init(listen: [String] = []) throws {
+        self.listen = listen
         let versions = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? [])
             .compactMap(Int.init).sorted()
         guard let version = versions.last, FileManager.default.isExecutableFile(atPath: "/usr/lib/postgresql/\(version)/bin/initdb")
@@ -33,6 +38,10 @@ public final class PostgresTestServer: Sendable {
             }
         }
         try run("initdb", ["-D", data, "-U", user, "--auth=trust", "--no-sync", "-E", "UTF8"])
+        if !listen.isEmpty {
+            let hba = try String(contentsOfFile: data + "/pg_hba.conf", encoding: .utf8)
+            try (hba + "host all all 10.0.0.0/8 trust\n").write(toFile: data + "/pg_hba.conf", atomically: false, encoding: .utf8)
+        }
         try start()
     }
 
@@ -43,7 +52,7 @@ public final class PostgresTestServer: Sendable {
 
     public func start() throws {
         try run("pg_ctl", ["-D", data, "-l", folder + "/server.log", "-w", "-o",
-                           "-k \(folder) -p \(port) -c listen_addresses='' -c fsync=off", "start"])
+                           "-k \(folder) -p \(port) -c listen_addresses='\(listen.joined(separator: ","))' -c fsync=off", "start"])
     }
 
     /// Stops it now (`immediate`: as a crash would).

@@ -29,10 +29,14 @@ final class DaemonHarness {
 
     static var pirecd: String { TestPaths.build + "/pirecd" }
 
+    /// A command that runs pirecd (`ip netns exec NAME`: it execs, so the PID stays pirecd's).
+    var launcher: [String] = []
+
     func start(environment extra: [String: String] = [:]) throws {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: DaemonHarness.pirecd)
-        p.arguments = ["--config", configPath, "--control", root + "/run"]
+        p.executableURL = URL(fileURLWithPath: launcher.first ?? DaemonHarness.pirecd)
+        p.arguments = launcher.dropFirst() + (launcher.isEmpty ? [] : [DaemonHarness.pirecd])
+            + ["--config", configPath, "--control", root + "/run"]
         var environment = ProcessInfo.processInfo.environment
         for key in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "RUNTIME_DIRECTORY"] { environment[key] = nil }
         environment.merge(extra) { $1 }

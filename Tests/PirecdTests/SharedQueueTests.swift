@@ -8,11 +8,14 @@ import PirecQueue
 import PirecTestKit
 import Testing
 
-/// PostgreSQL, the shared folders and one DaemonHarness per host.
+/// PostgreSQL, the shared folders and one DaemonHarness per host; with `network`, each host
+/// in its own network namespace reaching the database over a veth link (TCP), else all on
+/// its unix socket.
 final class Cluster {
     let server: PostgresTestServer
     let shared = TestPaths.temporaryFolder()
     var hosts: [DaemonHarness] = []
+    let network: TestNetwork?
 
     static let config = """
         job_log: ROOT/jobs.jsonl
@@ -47,13 +50,21 @@ final class Cluster {
 
         """
 
-    init(hosts names: [String], step: String = "upscaler", with: String = "{ scale: 4 }") throws {
-        server = try PostgresTestServer()
-        for name in names {
-            hosts.append(try DaemonHarness(config: Cluster.config
+    init(hosts names: [String], network: Bool, step: String = "upscaler", with: String = "{ scale: 4 }") throws {
+        self.network = network ? try TestNetwork(count: names.count) : nil
+        server = try PostgresTestServer(listen: self.network?.hosts.map(\.gateway) ?? [])
+        for (i, name) in names.enumerated() {
+            var config = Cluster.config
+            if let link = self.network?.hosts[i] {
+                config = config.replacingOccurrences(of: "host=PGDIR port=5432 user=postgres dbname=postgres",
+                                                     with: "postgresql://postgres@\(link.gateway):5432/postgres")
+            }
+            let host = try DaemonHarness(config: config
                 .replacingOccurrences(of: "SHARED", with: shared).replacingOccurrences(of: "PGDIR", with: server.folder)
                 .replacingOccurrences(of: "HOSTNAME", with: name)
-                .replacingOccurrences(of: "STEPWITH", with: with).replacingOccurrences(of: "STEP", with: step)))
+                .replacingOccurrences(of: "STEPWITH", with: with).replacingOccurrences(of: "STEP", with: step))
+            host.launcher = self.network?.hosts[i].launcher ?? []
+            hosts.append(host)
         }
         for folder in ["inbox", "pairs"] { try FileManager.default.createDirectory(atPath: shared + "/" + folder, withIntermediateDirectories: true) }
     }
@@ -122,12 +133,17 @@ final class Cluster {
     }
 }
 
+/// The first two put each host in its own network namespace (a real TCP link to the
+/// database); the poison test uses the unix socket, the other way to reach it.
 @Suite(.serialized) struct SharedQueueTests {
     @Test func threeHostsShareABurstAndTakeOverFromAHostKilledTwice() throws {
-        let c = try Cluster(hosts: ["render-a", "render-b", "render-c"])
+        let c = try Cluster(hosts: ["render-a", "render-b", "render-c"], network: true)
         #expect(try c.startAll(), "\(c.logs)")
         #expect(try c.sql("SELECT version FROM pirec_schema") == ["\(QueueSchema.current)"], "migrated by one of the three")
         try c.drop(singles: 300, pairs: 20)
+        #expect(c.hosts[0].waitUntil(timeout: 20) {
+            ((try? c.sql("SELECT count(DISTINCT client_addr) FROM pg_stat_activity WHERE client_addr IS NOT NULL")) ?? []) == ["3"]
+        }, "each host connects from its own namespace's address")
         let check = try TestProcess.pirec("check", "--config", c.hosts[0].configPath, "--connect")
         #expect(check.status == 0 && check.stdout.contains("queue OK") && check.stdout.contains("version \(QueueSchema.current)"),
                 "\(check.stdout)\(check.stderr)")
@@ -160,7 +176,7 @@ final class Cluster {
     }
 
     @Test func theHostsRideOutTenSecondsWithoutTheDatabase() throws {
-        let c = try Cluster(hosts: ["render-a", "render-b"])
+        let c = try Cluster(hosts: ["render-a", "render-b"], network: true)
         #expect(try c.startAll(), "\(c.logs)")
         try c.drop(singles: 150, pairs: 10)
         _ = c.hosts[0].waitUntil(timeout: 60) { c.results >= 30 }
@@ -180,7 +196,7 @@ final class Cluster {
     @Test func aFileThatCrashesHostsEndsFailedAfterMaxAttemptsAcrossTheCluster() throws {
         let plugin = TestPaths.temporaryFolder() + "/libpirec-crashy.so"
         try TestProcess.buildCPlugin(plugin, defines: ["TEST_CRASH_ON_WIDTH=13"])
-        let c = try Cluster(hosts: ["render-a", "render-b"], step: plugin, with: "{}")
+        let c = try Cluster(hosts: ["render-a", "render-b"], network: false, step: plugin, with: "{}")
         #expect(try c.startAll(), "\(c.logs)")
         DaemonHarness.put(try DaemonHarness.png(width: 13, height: 9), c.shared + "/inbox/poison.png")
         for i in 0..<4 { DaemonHarness.put(try DaemonHarness.png(), c.shared + "/inbox/good\(i).png") }
