@@ -64,23 +64,27 @@ struct JobExecution: Sendable {
                            metadata: ["file": "\(record.inputs.values.sorted().joined(separator: " + "))"])
             return
         }
-        persist(record) { attempt(job, inbox: inbox, source: source, chain: chain, record: record) }
+        if !persist(record, { attempt(job, inbox: inbox, source: source, chain: chain, record: record) }) {
+            store.interrupt(job, attempt: record.attempt, in: inbox)
+        }
     }
 
     /// Repeats `body` while it is blocked by its folders, waiting 1, 2, 4 ... 60 s between
-    /// tries; gives up only when the workers stop (the job then stays claimed for the next
-    /// start). STATUS shows the condition meanwhile.
-    private func persist(_ record: JobRecord, _ body: () -> Outcome) {
+    /// tries; gives up only when the workers stop (false: the job then stays claimed for
+    /// the next start). STATUS shows the condition meanwhile.
+    @discardableResult
+    private func persist(_ record: JobRecord, _ body: () -> Outcome) -> Bool {
         var wait = 1.0
         while case let .blocked(folder, message) = body() {
             counters.trouble = "cannot write \(folder): \(message); retrying"
             logger.error("cannot write into a folder; the input stays claimed and its job is retried",
                          metadata: ["file": "\(record.inputs.values.sorted().joined(separator: " + "))",
                                     "folder": "\(folder)", "error": "\(message)", "retry_in_s": "\(Int(wait))"])
-            if stopping.wait(seconds: wait) { return }
+            if stopping.wait(seconds: wait) { return false }
             wait = min(wait * 2, 60)
         }
         counters.trouble = nil
+        return true
     }
 
     private func attempt(_ job: ClaimedJob, inbox: Inbox, source: String, chain: ChainWorker, record: JobRecord) -> Outcome {

@@ -14,6 +14,10 @@ protocol JobStore: Sendable {
     func begin(_ job: ClaimedJob, attempt: Int, in inbox: Inbox) -> Bool
     /// Hands back a claimed job that will not run here (the workers stopped before it).
     func unclaim(_ job: ClaimedJob)
+    /// Hands back a job whose start `attempt` was counted but that stopped (the workers
+    /// stopped) while it waited to retry writing its results: no fault of the input's, so
+    /// the start is not counted against `max_attempts`.
+    func interrupt(_ job: ClaimedJob, attempt: Int, in inbox: Inbox)
     /// Where the chain writes the job's outputs and sidecar.
     func stagingFolder(_ job: ClaimedJob, in inbox: Inbox) -> String
     /// Makes the staged files (`staged` in `stagingFolder`, the sidecar last) the job's
@@ -42,6 +46,7 @@ struct FolderStore: JobStore {
     }
     /// It stays in `.processing/`; the next generation's FolderQueue recovers it.
     func unclaim(_ job: ClaimedJob) {}
+    func interrupt(_ job: ClaimedJob, attempt: Int, in inbox: Inbox) { inbox.recordAttempt(job, count: attempt - 1) }
     func stagingFolder(_ job: ClaimedJob, in inbox: Inbox) -> String { inbox.outputFolder(job.relative) }
     func publish(_ job: ClaimedJob, in inbox: Inbox, staged: [String], outputs: [String]) -> Bool { true }
     func recordFailure(_ job: ClaimedJob, in inbox: Inbox, message: String) -> Bool { true }

@@ -117,8 +117,12 @@ final class PostgresQueue: JobQueue {
               let claimed else { return nil }
         switch claimed {
         case let .run(claim):
+            guard let job = job(claim, givenUp: nil) else {
+                _ = try? connection.table.unclaim(claim)
+                return nil
+            }
             connection.leases.hold(claim)
-            return job(claim, givenUp: nil)
+            return job
         case let .givenUp(claim, error): return job(claim, givenUp: error)
         }
     }

@@ -41,6 +41,12 @@ struct SharedStore: JobStore {
         _ = try? connection.table.unclaim(claim)
     }
 
+    func interrupt(_ job: ClaimedJob, attempt: Int, in inbox: Inbox) {
+        guard let claim = job.ticket?.claim else { return }
+        connection.leases.release(claim)
+        _ = try? connection.table.unclaim(claim, started: true)
+    }
+
     func stagingFolder(_ job: ClaimedJob, in inbox: Inbox) -> String {
         inbox.outputFolder(job.relative) + "/" + stagingPrefix(job) + connection.settings.host
     }

@@ -122,10 +122,13 @@ public struct JobTable: Sendable {
         try update(claim, "attempts = attempts + 1")
     }
 
-    /// Hands a claimed job that did not start back to the queue (this host stops or reloads).
+    /// Hands a claimed job back to the queue (this host stops or reloads): one that did not
+    /// start, or, with `started`, one that started but stopped through no fault of its own
+    /// (it waited for room to write its results), whose start is then not counted.
     @discardableResult
-    public func unclaim(_ claim: Claim) throws -> Bool {
-        try update(claim, "state = 'queued', lease_owner = NULL, lease_until = NULL")
+    public func unclaim(_ claim: Claim, started: Bool = false) throws -> Bool {
+        try update(claim, "state = 'queued', lease_owner = NULL, lease_until = NULL"
+            + (started ? ", attempts = greatest(attempts - 1, 0)" : ""))
     }
 
     /// Extends the lease of a running job; false when it is no longer this host's.

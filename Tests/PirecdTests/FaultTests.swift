@@ -47,6 +47,14 @@ import Testing
         #expect(d.waitUntil(timeout: 30) { d.log.contains("cannot write into a folder") }, "\(d.log)")
         #expect(d.log.contains("no space left on device") && d.log.contains(d.root + "/outbox"), "names the folder and the reason")
         #expect(d.files("failed") == [], "not the inputs' fault: none goes to failed")
+        // Stopped and started twice while waiting (max_attempts is 2): the interrupted waits
+        // are not counted as the inputs' attempts.
+        for _ in 0..<2 {
+            #expect(d.stop() == 0)
+            #expect(try d.startAndWait(), "\(d.log)")
+            #expect(d.waitUntil(timeout: 30) { d.log.components(separatedBy: "cannot write into a folder").count > 3 })
+        }
+        #expect(d.files("failed") == [], "\(d.files("failed"))")
         // Space comes back: every job finishes, each result whole (a PNG the codec reads).
         let grow = try TestProcess.run("/bin/mount", ["-o", "remount,size=64m", d.root + "/outbox"])
         #expect(grow.status == 0, "\(grow.stderr)")
