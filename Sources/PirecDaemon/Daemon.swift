@@ -55,8 +55,8 @@ public final class Daemon {
         let (counters, wake) = (counters, wake)
         dispatcher = Dispatcher(watcher: try InotifyWatchSource(), factory: Dispatcher.Factory(
             queue: { generation in
-                if let connection { return PostgresQueue(generation: generation, connection: connection, counters: counters, logger: logger) }
-                return FolderQueue(generation: generation, counters: counters, logger: logger)
+                guard let connection else { return FolderQueue(generation: generation, counters: counters, logger: logger) }
+                return PostgresQueue(generation: generation, connection: connection, counters: counters, logger: logger)
             },
             workers: { generation throws(ConfigErrors) in
                 let store: any JobStore = connection.map { SharedStore(connection: $0, logger: logger) }
@@ -118,9 +118,9 @@ public final class Daemon {
             return false
         }
         notifier.send("READY=1", "STATUS=" + statusText(), "MAINPID=\(getpid())")
-        logger.info("ready", metadata: ["folders": "\(dispatcher.watcher.count)",
-                                        "workers": "\(generation.configuration.workers)", "config": "\(options.configPath)",
-                                        "queue": "\(connection.map { "shared: " + $0.settings.description + " as " + $0.settings.host } ?? "this host's folders")"])
+        let queue = connection.map { "shared: \($0.settings.description) as \($0.settings.host)" } ?? "this host's folders"
+        logger.info("ready", metadata: ["folders": "\(dispatcher.watcher.count)", "workers": "\(generation.configuration.workers)",
+                                        "config": "\(options.configPath)", "queue": "\(queue)"])
         return true
     }
 
