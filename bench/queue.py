@@ -5,11 +5,11 @@
 1. Claims: `pirec bench-queue` inserts N jobs and W threads claim, start and finish them
    through the same JobTable calls pirecd makes (an empty chain): claims per second.
 2. End to end: a burst of F emoji PNGs into a photo pipeline (the shipped chain), run by
-   the folder queue (one pirecd, no `queue:`) and by 1, 2, 3 pirecd hosts on the shared
-   queue, each with `workers` workers. The hosts share this machine's cores, so the figure
-   to read is the ratio to the folder queue: per-host efficiency = files/s of H hosts /
-   (files/s of the folder queue), which stays near 1 when the queue costs nothing (the
-   cores, not the queue, are the limit). Latency: output time minus drop time per file.
+   1, 2, 3 pirecd hosts on the shared queue (one inbox), each with `workers` workers, and,
+   as the peer of each, as many single-host daemons (folder queue, no `queue:`), each on its
+   own inbox with its share of the files. The hosts share this machine's cores either way,
+   so shared / separate is the queue's own cost (1.00: none). Latency: output time minus
+   drop time per file.
 
 A throw-away PostgreSQL server (initdb, unix socket, fsync off as in the tests) is made
 in a temporary folder and stopped at the end; as root it runs as the postgres user.
@@ -91,20 +91,23 @@ def percentile(values, p):
     return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
-def burst(args, pg, hosts):
-    """Files/s and latencies of one burst through `hosts` pirecd processes (0: folder queue)."""
+def burst(args, pg, hosts, separate=1):
+    """Files/s and latencies of one burst through `hosts` pirecd processes on the shared
+    queue, or (hosts 0) through `separate` single-host daemons, each on its own inbox with
+    its share of the files (the peer for hosts that share the cores)."""
     root = tempfile.mkdtemp(prefix="pirec-bench-queue-")
-    shared = root + "/shared"
-    os.makedirs(shared + "/inbox")
+    boxes = [f"{root}/shared{k}" for k in range(separate if hosts == 0 else 1)]
+    for box in boxes:
+        os.makedirs(box + "/inbox")
     if pg:
         subprocess.run(["psql", "-h", pg.folder, "-U", "postgres", "-q", "-c", "DROP TABLE IF EXISTS pirec_jobs, pirec_schema"],
                        check=True, stdout=subprocess.DEVNULL)
     processes = []
-    for h in range(max(hosts, 1)):
+    for h in range(max(hosts, len(boxes))):
         queue = QUEUE.format(socket=pg.folder, host=f"bench-{h}") if hosts else ""
         path = f"{root}/host{h}.yaml"
         with open(path, "w") as f:
-            f.write(CONFIG.format(repo=REPO, workers=args.workers, queue=queue, shared=shared))
+            f.write(CONFIG.format(repo=REPO, workers=args.workers, queue=queue, shared=boxes[h % len(boxes)]))
         log = open(f"{root}/host{h}.log", "w")
         processes.append(subprocess.Popen([BUILD + "/pirecd", "--config", path, "--control", f"{root}/run{h}"],
                                           stdout=log, stderr=log, stdin=subprocess.DEVNULL))
@@ -119,16 +122,18 @@ def burst(args, pg, hosts):
     start = time.time()
     for i in range(args.files):
         name = f"f{i:05d}.png"
-        shutil.copy(sources[i % len(sources)], f"{shared}/{name}.part")
-        os.rename(f"{shared}/{name}.part", f"{shared}/inbox/{name}")
+        box = boxes[i % len(boxes)]
+        shutil.copy(sources[i % len(sources)], f"{box}/{name}.part")
+        os.rename(f"{box}/{name}.part", f"{box}/inbox/{name}")
         dropped[name] = time.time()
     seen = {}
     deadline = time.time() + 600
     while len(seen) < args.files and time.time() < deadline:
         now = time.time()
-        for name in os.listdir(shared + "/outbox") if os.path.isdir(shared + "/outbox") else []:
-            if name.endswith(".png") and name not in seen:
-                seen[name] = now
+        for box in boxes:
+            for name in os.listdir(box + "/outbox") if os.path.isdir(box + "/outbox") else []:
+                if name.endswith(".png") and name not in seen:
+                    seen[name] = now
         time.sleep(0.02)
     end = max(seen.values()) if seen else time.time()
     for p in processes:
@@ -163,18 +168,21 @@ def main():
         os.unlink(config)
         print(f"claims (claim + start + finish, {args.claimers} threads, {args.jobs} jobs): "
               f"median {statistics.median(rates):.0f}/s over {args.rounds} rounds {[round(r) for r in rates]}")
-        rows = {}
-        for hosts in [0, 1, 2, 3]:
-            rows[hosts] = [burst(args, pg if hosts else None, hosts) for _ in range(args.rounds)]
-        base = statistics.median(r[0] for r in rows[0])
+        # (shared hosts, separate folder-queue daemons): each shared row's peer is as many
+        # separate single-host daemons on the same cores.
+        setups = [(0, 1), (1, 0), (0, 2), (2, 0), (0, 3), (3, 0)]
+        rows = {setup: [burst(args, pg if setup[0] else None, setup[0], max(setup[1], 1)) for _ in range(args.rounds)]
+                for setup in setups}
         print(f"\nend to end: {args.files} files, photo chain, {args.workers} worker(s) per host, "
               f"median of {args.rounds} rounds")
-        print("| queue | files/s | vs folder queue | p50 latency s | p99 latency s |")
-        print("|---|---|---|---|---|")
-        for hosts, runs in rows.items():
+        print("| queue | hosts | files/s | shared / separate | p50 latency s | p99 latency s |")
+        print("|---|---|---|---|---|---|")
+        for (shared, separate), runs in rows.items():
             rate = statistics.median(r[0] for r in runs)
-            label = "folder (1 host)" if hosts == 0 else f"shared, {hosts} host{'s' if hosts > 1 else ''}"
-            print(f"| {label} | {rate:.2f} | {rate / base:.2f} | {statistics.median(r[1] for r in runs):.2f} | "
+            n = shared or separate
+            peer = statistics.median(r[0] for r in rows[(0, n)])
+            label = "shared (PostgreSQL)" if shared else "folder, one inbox each"
+            print(f"| {label} | {n} | {rate:.2f} | {rate / peer:.2f} | {statistics.median(r[1] for r in runs):.2f} | "
                   f"{statistics.median(r[2] for r in runs):.2f} |")
     finally:
         pg.stop()
