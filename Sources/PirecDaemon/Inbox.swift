@@ -149,8 +149,10 @@ public struct Inbox: Sendable {
     public func fail(_ job: ClaimedJob, from source: String, report: String) -> (moved: [String], problem: String?) {
         let folder = failedFolder(job.relative)
         do { try FileIO.makeFolders(folder) } catch { return ([], error.description) }
-        // The inputs first, then their report: a retry after a failed move writes no second
-        // report, and of several hosts failing the same shared job only one writes it.
+        // The report first, so that an input in the failed folder always has its report
+        // beside it; taken back if no input could be moved (a retry writes it again).
+        let reportPath = Inbox.unusedReport(folder, job.name)
+        do { try FileIO.writeAtomically(Array(report.utf8), to: reportPath) } catch { return ([], error.description) }
         var moved: [String] = []
         var problem: String?
         for file in job.files.values.sorted() {
@@ -162,9 +164,7 @@ public struct Inbox: Sendable {
                 moved.append(target)
             }
         }
-        if !moved.isEmpty {
-            try? FileIO.writeAtomically(Array(report.utf8), to: Inbox.unusedReport(folder, job.name))
-        }
+        if moved.isEmpty { unlink(reportPath) }
         if problem == nil { unlink(markerPath(job)) }
         FileIO.syncFolder(folder)
         return (moved, problem)
@@ -175,11 +175,15 @@ public struct Inbox: Sendable {
     public func reject(_ name: String, relative: String, report: String) -> String? {
         let folder = failedFolder(relative)
         try? FileIO.makeFolders(folder)
-        // The move first: of several hosts refusing the same shared file, only the one whose
-        // rename succeeds writes the report.
+        // The report first (an input there always has one); of several hosts refusing the
+        // same shared file, those whose move fails take theirs back.
+        let reportPath = Inbox.unusedReport(folder, FileIO.baseName(name))
+        try? FileIO.writeAtomically(Array(report.utf8), to: reportPath)
         let target = Inbox.unused(folder, name)
-        guard FileIO.move(inputFolder(relative) + "/" + name, to: target) == nil else { return nil }
-        try? FileIO.writeAtomically(Array(report.utf8), to: Inbox.unusedReport(folder, FileIO.baseName(name)))
+        guard FileIO.move(inputFolder(relative) + "/" + name, to: target) == nil else {
+            unlink(reportPath)
+            return nil
+        }
         FileIO.syncFolder(folder)
         return target
     }

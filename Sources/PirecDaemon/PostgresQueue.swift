@@ -51,12 +51,13 @@ final class QueueHealth: Sendable {
 final class PostgresQueue: JobQueue {
     private let generation: Generation
     private let connection: QueueConnection
+    private let counters: JobCounters
     private let logger: Logger
     private var intake: InboxIntake
     /// Key (the job's first input, relative to its inbox) to the identity a scan saw, waiting
     /// for a second scan to find it unchanged.
     private var sightings: [String: String] = [:]
-    /// Key to the identity recorded in the table, so later scans skip it.
+    /// Key to the identity recorded in the table, so later scans skip it (for a minute).
     private var recorded: [String: String] = [:]
     private var schemaReady = false
     /// No query before this time (seconds since 1970) after a failure; doubles up to 16 s.
@@ -67,6 +68,7 @@ final class PostgresQueue: JobQueue {
     init(generation: Generation, connection: QueueConnection, counters: JobCounters, logger: Logger) {
         self.generation = generation
         self.connection = connection
+        self.counters = counters
         self.logger = logger
         intake = InboxIntake(generation: generation, counters: counters, logger: logger)
     }
@@ -104,9 +106,9 @@ final class PostgresQueue: JobQueue {
         }
         sightings[key] = nil
         recorded[key] = identity
-        if case let .known(state, ended?, error) = found, state == "done" || state == "failed",
+        if case let .known(id, state, ended?, error) = found, state == "done" || state == "failed",
            ended > Double(connection.settings.lease) {
-            settle(job, in: inbox, done: state == "done", error: error)
+            settle(job, id: id, in: inbox, done: state == "done", error: error)
         }
     }
 
@@ -131,10 +133,9 @@ final class PostgresQueue: JobQueue {
         intake.expire(now: now)
         guard now - lastPrune >= 60 else { return }
         lastPrune = now
-        // Forget what left the inboxes.
-        for (key, _) in recorded where !generation.inboxes.contains(where: { FileIO.lexists($0.watch.folder + "/" + key) }) {
-            recorded[key] = nil
-        }
+        // Once a minute every file still in an inbox is looked up again: one whose job ended
+        // long ago lost its host between the end and the move, and is settled here.
+        recorded = [:]
         for (key, _) in sightings where !generation.inboxes.contains(where: { FileIO.lexists($0.watch.folder + "/" + key) }) {
             sightings[key] = nil
         }
@@ -185,21 +186,31 @@ final class PostgresQueue: JobQueue {
     }
 
     /// A job ended long ago whose inputs are still in the inbox (its host died between
-    /// marking it and moving them): move them now, as that host would have.
-    private func settle(_ job: ClaimedJob, in inbox: Inbox, done: Bool, error: String?) {
+    /// marking it and moving them): move them now, clear its staging folder and write the
+    /// job-log line, as that host would have.
+    private func settle(_ job: ClaimedJob, id: Int64, in inbox: Inbox, done: Bool, error: String?) {
         let folder = inbox.inputFolder(job.relative)
+        let now = Date().timeIntervalSince1970
+        let inputs = JobExecution.inputs(job, folder)
+        var record = JobRecord(pipeline: inbox.pipeline.name, inputs: inputs, archived: [:], outputs: [], steps: [],
+                               timings: [], started: now, finished: now, error: nil, attempt: 0, host: generation.hostName,
+                               jobID: id)
+        let outbox = inbox.outputFolder(job.relative)
+        for name in (try? FileIO.list(outbox)) ?? [] where name.hasPrefix(".job-\(id).") { rmdir(outbox + "/" + name) }
         if done {
-            _ = try? inbox.finish(job, from: folder)
+            guard let archived = try? inbox.finish(job, from: folder) else { return }
+            record.archived = archived.stringKeys
+            record.outputs = [outbox + "/" + job.name + ".png"]
+            counters.add(.done)
         } else {
-            let now = Date().timeIntervalSince1970
-            let inputs = JobExecution.inputs(job, folder)
-            let record = JobRecord(pipeline: inbox.pipeline.name, inputs: inputs, archived: [:], outputs: [], steps: [],
-                                   timings: [], started: now, finished: now,
-                                   error: JobError(input: inputs.values.sorted().joined(separator: " + "), message: error ?? "failed"),
-                                   attempt: 0, host: generation.hostName)
-            _ = inbox.fail(job, from: folder, report: record.report()).moved
+            record.error = JobError(input: inputs.values.sorted().joined(separator: " + "), message: error ?? "failed")
+            guard inbox.fail(job, from: folder, report: record.report()).problem == nil else { return }
+            counters.add(.failed)
         }
-        logger.notice("moved the inputs of a job ended earlier", metadata: ["job": "\(job.name)", "state": "\(done ? "done" : "failed")"])
+        generation.jobLog?.append(record.logLine())
+        logger.notice("moved the inputs of a job that ended as its host died",
+                      metadata: ["job": "\(id)", "file": "\(inputs.values.sorted().joined(separator: " + "))",
+                                 "state": "\(done ? "done" : "failed")"])
     }
 
     static func relative(_ folder: String, _ name: String) -> String { folder.isEmpty ? name : folder + "/" + name }

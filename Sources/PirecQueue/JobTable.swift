@@ -49,7 +49,7 @@ public struct JobTable: Sendable {
         case added
         /// A job for the same files exists (another host, or an earlier scan, saw them):
         /// its state, and seconds since it ended when it has.
-        case known(state: String, endedSecondsAgo: Double?, error: String?)
+        case known(id: Int64, state: String, endedSecondsAgo: Double?, error: String?)
     }
 
     /// Adds a job for `inputs` unless one with the same pipeline, key and identity exists.
@@ -63,13 +63,13 @@ public struct JobTable: Sendable {
                 """)
             for try await _ in rows.decode(Int64.self) { return .added }
             let known = try await client.query("""
-                SELECT state, extract(epoch FROM now() - finished)::float8, error FROM pirec_jobs
+                SELECT id, state, extract(epoch FROM now() - finished)::float8, error FROM pirec_jobs
                 WHERE pipeline = \(pipeline) AND key = \(key) AND identity = \(identity)
                 """)
-            for try await (state, ago, error) in known.decode((String, Double?, String?).self) {
-                return .known(state: state, endedSecondsAgo: ago, error: error)
+            for try await (id, state, ago, error) in known.decode((Int64, String, Double?, String?).self) {
+                return .known(id: id, state: state, endedSecondsAgo: ago, error: error)
             }
-            return .known(state: "queued", endedSecondsAgo: nil, error: nil)
+            return .known(id: 0, state: "queued", endedSecondsAgo: nil, error: nil)
         }
     }
 

@@ -204,9 +204,17 @@ final class Cluster {
         var deaths = 0
         let deadline = Date().addingTimeInterval(90)
         func settled() -> Bool { c.files("failed").contains("poison.png") && c.results == 4 && c.jobLogs.count == 5 }
+        // A host that crashed may still be alive for seconds, printing its backtrace (its
+        // lease lapses meanwhile): settled means settled and no host dying for 6 s.
+        var quietSince: Date?
         while Date() < deadline {
             let dead = c.hosts.filter { !($0.process?.isRunning ?? false) }
-            if dead.isEmpty && settled() { break }
+            if dead.isEmpty && settled() {
+                if let since = quietSince, Date().timeIntervalSince(since) > 6 { break }
+                quietSince = quietSince ?? Date()
+            } else {
+                quietSince = nil
+            }
             for host in dead {
                 deaths += 1
                 _ = try host.startAndWait()
