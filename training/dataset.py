@@ -4,7 +4,7 @@
     python3 training/dataset.py [--write-split] [--force] [--out training/data]
                                 [--pirec .build/release/pirec] [--font FILE]
 
-Steps (see /work/shared/recipes/emoji-dataset.md for the measured facts):
+Steps (see the workplace recipe shared/recipes/emoji-dataset.md for the measured facts):
 
 1. Every colour bitmap of the font's CBDT strike (ppem 109) is read with fontTools and
    named by its codepoint sequence (cmap for single codepoints, GSUB ligatures, lookup
