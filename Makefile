@@ -43,11 +43,9 @@ header-check:
 	  c++ -x c++ -std=c++11 -Wall -Wextra -Werror -pedantic -I $(PLUGIN_HEADER) -o /dev/null -
 	@echo "pirec_plugin.h compiles alone as C99 and C++11"
 
-# Tests one at a time: synchronous tests that wait on real processes hold a thread of Swift's
-# cooperative pool (two on two cores), and the queue's PostgreSQL calls need one free.
 test: deps test-deps header-check
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --no-parallel
+	$(SWIFT) test --skip-build
 	$(MAKE) soak-short
 	$(MAKE) system-test
 

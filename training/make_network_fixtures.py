@@ -15,7 +15,8 @@ Writes (see Tests/Fixtures/network/README.md for every tensor):
   small_bf16.safetensors  the same weights stored as BF16
   small_f16.safetensors   the same weights stored as F16
   wide.safetensors        W=64, B=1 generator, seed 2, F16
-  cases.safetensors       inputs and PyTorch outputs of small and wide (F32)
+  refiner7.safetensors    W=8, B=2 refiner with 7 inputs (picture, edge, colour), seed 3, F32
+  cases.safetensors       inputs and PyTorch outputs of small, wide and refiner7 (F32)
   ops.safetensors         per-op inputs, parameters and outputs (F32)
 """
 
@@ -53,9 +54,9 @@ KMEANS_CRITERIA = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 10, 1.0)
 KMEANS_ATTEMPTS = 8
 
 
-def make_generator(width, blocks, seed):
+def make_generator(width, blocks, seed, in_channels=4):
     torch.manual_seed(seed)
-    model = Generator(width, blocks).eval()
+    model = Generator(width, blocks, in_channels).eval()
     with torch.no_grad():
         model.decoder[9].weight.mul_(FINAL_CONV_SCALE)
         model.decoder[9].bias.mul_(FINAL_CONV_SCALE)
@@ -109,12 +110,15 @@ def check_not_trivial(name, y):
     assert saturated < 0.005, f"{name}: {saturated:.1%} of the output saturates"
 
 
-def model_cases(prefix, model, real):
+def model_cases(prefix, model, real, seed=101):
+    """A 7-input model's real input repeats the colour domain after the edge (as the
+    picture it refines)."""
     cases = {}
+    n = model.in_channels
     inputs = {
-        "random32": seeded_rand((1, 4, 32, 32), 101),
-        "random36x44": seeded_rand((1, 4, 36, 44), 102),
-        "real128": real,
+        "random32": seeded_rand((1, n, 32, 32), seed),
+        "random36x44": seeded_rand((1, n, 36, 44), seed + 1),
+        "real128": real if n == 4 else torch.cat([real, real[:, :3]], 1),
     }
     with torch.no_grad():
         for case, x in inputs.items():
@@ -197,11 +201,13 @@ def main():
 
     small = make_generator(8, 2, seed=1)
     wide = make_generator(64, 1, seed=2)
+    refiner7 = make_generator(8, 2, seed=3, in_channels=7)
     info = {"dataset": "random", "phase": "fixture", "steps": "0"}
     save_safetensors(small, OUT / "small.safetensors", {**info, "trained_size": "128"}, torch.float32)
     save_safetensors(small, OUT / "small_bf16.safetensors", {**info, "trained_size": "128"}, torch.bfloat16)
     save_safetensors(small, OUT / "small_f16.safetensors", {**info, "trained_size": "128"}, torch.float16)
     save_safetensors(wide, OUT / "wide.safetensors", {**info, "trained_size": "128"}, torch.float16)
+    save_safetensors(refiner7, OUT / "refiner7.safetensors", {**info, "trained_size": "128"}, torch.float32)
     # wide's references use exactly the weights that the F16 file holds.
     wide_ref = rounded_copy(wide, torch.float16)
 
@@ -209,7 +215,8 @@ def main():
     for fname, model, dtype in (("small.safetensors", small, torch.float32),
                                 ("small_bf16.safetensors", small, torch.bfloat16),
                                 ("small_f16.safetensors", small, torch.float16),
-                                ("wide.safetensors", wide, torch.float16)):
+                                ("wide.safetensors", wide, torch.float16),
+                                ("refiner7.safetensors", refiner7, torch.float32)):
         back = load_file(str(OUT / fname))
         sd = model.state_dict()
         assert list(sorted(back)) == list(sorted(sd)), fname
@@ -222,6 +229,7 @@ def main():
     cases = {}
     cases.update(model_cases("small", small, real))
     cases.update(model_cases("wide", wide_ref, real.clone()))
+    cases.update(model_cases("refiner7", refiner7, real.clone(), seed=103))
     with torch.no_grad():
         x = cases["small.random32.input"]
         enc = small.encoder(x)
@@ -232,6 +240,7 @@ def main():
     save(cases, OUT / "cases.safetensors", {
         "small": "small.safetensors (F32 weights)",
         "wide": "wide.safetensors (F16 weights, computed in F32)",
+        "refiner7": "refiner7.safetensors (F32 weights; real128 is real128's 4 channels and its colour again)",
         "real128": "Tests/Fixtures/classical/chelsea.png, LANCZOS 128x128; colour = medianBlur 7, "
                    "kmeans K=4, medianBlur 3, /255; edge = canny(rgb2gray, sigma=2)",
         "torch": torch.__version__,

@@ -21,7 +21,8 @@ and the output is u = (tanh(x) + 1) / 2, in [0, 1]. With `residual=True` (safete
 metadata output="residual") the network predicts a correction to its RGB input instead:
 clamp(rgb + (u * 2 - 1), 0, 1), i.e. the input plus tanh(x); with the last layer at zero
 it passes its input through. Input: 4 channels, the colour domain (RGB in [0, 1]) and the
-edge map (0/1). The network is fully
+edge map (0/1); a refiner may take 7: the generator's picture, the edge map and the colour
+domain after them (`encoder.1` is then Conv2d(7, W, 7)). The network is fully
 convolutional; H and W should be multiples of 4 for the output to match the input
 size (the encoder halves twice, the decoder doubles twice).
 
@@ -109,15 +110,17 @@ class Generator(nn.Module):
             self.decoder[9].bias.zero_()
 
 
-    def widened(self, width):
-        """This network at a larger width, computing the same function: the new channels
-        come after the old ones with fresh random weights into them and zero weights out of
-        them, so every old channel (and the output) is unchanged while the new ones learn.
-        Instance norm has no affine part, so new blocks cannot start as the identity; only the
-        width grows."""
-        if width < self.width:
-            raise ValueError(f"cannot narrow a width-{self.width} network to {width}")
-        wide = Generator(width, self.blocks, self.in_channels, self.residual)
+    def widened(self, width, in_channels=None):
+        """This network at a larger width (and with more input channels), computing the same
+        function: the new channels come after the old ones with fresh random weights into
+        them and zero weights out of them, so every old channel (and the output) is
+        unchanged while the new ones learn; new inputs start ignored. Instance norm has no
+        affine part, so new blocks cannot start as the identity; only the width grows."""
+        in_channels = in_channels or self.in_channels
+        if width < self.width or in_channels < self.in_channels:
+            raise ValueError(f"cannot shrink a width-{self.width}, {self.in_channels}-input network "
+                             f"to {width}, {in_channels}")
+        wide = Generator(width, self.blocks, in_channels, self.residual)
         old = self.state_dict()
         with torch.no_grad():
             for name, new in wide.state_dict().items():
@@ -193,7 +196,8 @@ def save_safetensors(model_or_state, path, metadata=None, dtype=torch.float32,
 
     `model_or_state` is a Generator or a state_dict (then give width and blocks).
     `dtype` is a torch dtype or "f32"/"f16"/"bf16". The metadata always holds
-    arch="pirec-generator", width, blocks, input_channels="4" and trained_size;
+    arch="pirec-generator", width, blocks, input_channels (4, or 7 for a refiner that also
+    reads the colour domain; from encoder.1's weight) and trained_size;
     `metadata` adds or overrides keys (free text: dataset, phase, steps). Every
     value is stored as a string. The bytes are those of safetensors.torch.save_file
     with the header's keys sorted (see write_safetensors), so they are reproducible.
@@ -215,7 +219,7 @@ def save_safetensors(model_or_state, path, metadata=None, dtype=torch.float32,
         "arch": ARCH,
         "width": str(width),
         "blocks": str(blocks),
-        "input_channels": str(INPUT_CHANNELS),
+        "input_channels": str(state["encoder.1.weight"].shape[1]),
         "trained_size": str(trained_size),
         "dataset": "",
         "phase": "",

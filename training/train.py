@@ -5,7 +5,7 @@ Phases (the paper's architecture figure), each a run of this script:
   imitation   input: ground truth covered by random free-form masks + edge -> ground truth
   generating  input: colour domain + edge -> ground truth (initialised from imitation)
   refinement  input: the frozen generator's output + edge -> ground truth (initialised from
-              the generator)
+              the generator); with --with-color the colour domain too (7 input channels)
 Each phase trains with a PatchGAN discriminator (spectral norm), carried over between
 phases. Losses: L1 + adversarial (hinge) + discriminator feature matching; no perceptual
 or style loss (they need pretrained VGG weights, which we do not download).
@@ -98,6 +98,7 @@ class Batches:
     def __init__(self, path, batch, rng):
         data = np.load(path)
         self.images, self.edges, self.colors = data["images"], data["edges"], data["colors"]
+        self.pictures = None  # the frozen generator's pictures of every variant (run_through)
         self.batch, self.rng = batch, rng
 
     def __len__(self):
@@ -109,10 +110,13 @@ class Batches:
         gt = torch.from_numpy(self.images[idx]).permute(0, 3, 1, 2).float() / 255
         edge = torch.from_numpy(self.edges[idx, var]).float()[:, None]
         color = torch.from_numpy(self.colors[idx, var]).permute(0, 3, 1, 2).float() / 255
+        batch = [gt, edge, color]
+        if self.pictures is not None:
+            batch.append(torch.from_numpy(self.pictures[idx, var]).permute(0, 3, 1, 2).float() / 255)
         flip = torch.from_numpy(self.rng.random(self.batch) < 0.5)
-        for t in (gt, edge, color):
+        for t in batch:
             t[flip] = t[flip].flip(-1)
-        return gt, edge, color
+        return batch
 
     def keep(self, count, rng):
         """Only `count` pictures, drawn at random (all their variants)."""
@@ -121,10 +125,10 @@ class Batches:
             self.images, self.edges, self.colors = self.images[idx], self.edges[idx], self.colors[idx]
 
     def run_through(self, network, device, chunk=32):
-        """Replaces every variant's colour domain with `network`'s picture of it (edge +
-        colour, whole 128x128 pictures as at run time; 8-bit as the engine's PNG
-        outputs), once: the refinement phase then trains at the speed of the generating
-        phase instead of running the frozen generator at every step."""
+        """Makes `network`'s picture of every variant (edge + colour, whole 128x128
+        pictures as at run time; 8-bit as the engine's PNG outputs), once, as `pictures`:
+        the refinement phase then trains at the speed of the generating phase instead of
+        running the frozen generator at every step."""
         n, v = self.colors.shape[:2]
         out = np.empty_like(self.colors)
         with torch.no_grad():
@@ -134,7 +138,7 @@ class Batches:
                     edge = torch.from_numpy(self.edges[i:i + chunk, j]).float()[:, None]
                     picture = network(torch.cat([color, edge], 1).to(device))
                     out[i:i + chunk, j] = (picture.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
-        self.colors = out
+        self.pictures = out
 
 
 STATE_PREFIXES = ("net", "ema", "disc")
@@ -167,7 +171,8 @@ def load_state(path):
     return {"generator": parts["net"], "ema": parts["ema"], "discriminator": parts["disc"] or None,
             "gan_steps": int(meta.get("gan_steps", 0)),
             "phase": meta["phase"], "step": int(meta["step"]), "seconds": float(meta["seconds"]),
-            "width": int(meta["width"]), "blocks": int(meta["blocks"]), "residual": meta["residual"] == "True"}
+            "width": int(meta["width"]), "blocks": int(meta["blocks"]), "residual": meta["residual"] == "True",
+            "in_channels": int(meta.get("in_channels", 4))}
 
 
 def load_checkpoint(path, device="cpu"):
@@ -187,11 +192,13 @@ def load_generator(path, device):
         exported = "arch" in meta
     if exported:
         from safetensors.torch import load_file
-        net = Generator(int(meta["width"]), int(meta["blocks"]), residual=meta.get("output") == "residual")
+        net = Generator(int(meta["width"]), int(meta["blocks"]), int(meta.get("input_channels", 4)),
+                        residual=meta.get("output") == "residual")
         net.load_state_dict({k: v.float() for k, v in load_file(path).items()})
     else:
         state = load_checkpoint(path, device)
-        net = Generator(state["width"], state["blocks"], residual=state.get("residual", False))
+        net = Generator(state["width"], state["blocks"], state.get("in_channels", 4),
+                        residual=state.get("residual", False))
         net.load_state_dict(state.get("ema") or state["generator"])
     net = net.to(device).eval()
     for p in net.parameters():
@@ -241,6 +248,10 @@ def main():
     ap.add_argument("--generator",
                     help="refinement: the trained generator (last.pt, a state file or exported .safetensors); "
                          "default with --resume-state: DIR/generating.safetensors")
+    ap.add_argument("--with-color", action="store_true",
+                    help="refinement: the refiner reads the colour domain too (7 input channels: "
+                         "picture, edge, colour); a 4-input network loaded is grown, its new inputs "
+                         "starting ignored")
     ap.add_argument("--refine-pictures", type=int, default=0,
                     help="refinement: train on this many of the pictures (0: all), so the generator's "
                          "pictures of them are made in minutes (about 30 a second on 2 cores)")
@@ -284,12 +295,17 @@ def main():
     last = os.path.join(run, "last.pt")
     state_file = os.path.join(args.resume_state, f"{args.phase}.safetensors") if args.resume_state else None
 
-    net = Generator(args.width, args.blocks, residual=args.residual).to(device)
+    in_channels = 7 if args.with_color else 4
+    if args.with_color and args.phase != "refinement":
+        sys.exit("--with-color is for the refinement phase")
+    net = Generator(args.width, args.blocks, in_channels, residual=args.residual).to(device)
     disc = Discriminator().to(device)
     step, trained_seconds, warm_from, gan_steps = 0, 0.0, None, 0
     ema_state = None
     if args.resume and os.path.exists(last):
         state = torch.load(last, map_location=device)
+        net = Generator(state["width"], state["blocks"], state.get("in_channels", 4),
+                        residual=state.get("residual", False)).to(device)
         net.load_state_dict(state["generator"])
         disc.load_state_dict(state["discriminator"])
         ema_state = state.get("ema")
@@ -298,7 +314,7 @@ def main():
         print(f"resumed {last} at step {step} ({trained_seconds / 60:.1f} min)")
     elif state_file and os.path.exists(state_file):
         state = load_state(state_file)
-        net = Generator(state["width"], state["blocks"], residual=state["residual"]).to(device)
+        net = Generator(state["width"], state["blocks"], state["in_channels"], residual=state["residual"]).to(device)
         net.load_state_dict(state["generator"])
         if state["discriminator"]:
             disc.load_state_dict(state["discriminator"])
@@ -320,16 +336,21 @@ def main():
             print(f"initialised from {args.init} ({state['phase']}, step {state['step']})")
         if args.init_safetensors:
             from safetensors.torch import load_file
-            net.load_state_dict({k: v.float() for k, v in load_file(args.init_safetensors).items()})
+            weights = {k: v.float() for k, v in load_file(args.init_safetensors).items()}
+            net = Generator(args.width, args.blocks, weights["encoder.1.weight"].shape[1],
+                            residual=args.residual).to(device)
+            net.load_state_dict(weights)
             print(f"generator initialised from {args.init_safetensors}")
     rng = np.random.default_rng(args.seed + step)
     ema = copy.deepcopy(net).eval()
     if ema_state is not None:
         ema.load_state_dict(ema_state)
-    if args.widen and args.widen > net.width:
-        # Both copies start from the EMA (the better network), widened.
-        print(f"widened from {net.width} to {args.widen}: the same function, new channels learn")
-        net = ema.widened(args.widen).to(device)
+    if (args.widen or 0) > net.width or in_channels > net.in_channels:
+        # Both copies start from the EMA (the better network), grown.
+        width = max(args.widen or 0, net.width)
+        print(f"grown from width {net.width}, {net.in_channels} inputs to {width}, {in_channels}: "
+              f"the same function, new channels learn")
+        net = ema.widened(width, in_channels).to(device)
         ema = copy.deepcopy(net).eval()
         warm_from = step
     args.width, args.blocks = net.width, net.blocks
@@ -367,14 +388,16 @@ def main():
         state = {"generator": net.state_dict(), "discriminator": disc.state_dict(), "ema": ema.state_dict(),
                  "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "step": step,
                  "seconds": trained_seconds, "phase": args.phase, "width": args.width, "residual": net.residual,
-                 "blocks": args.blocks, "gan_steps": gan_steps, "args": vars(args)}
+                 "blocks": args.blocks, "in_channels": net.in_channels, "gan_steps": gan_steps,
+                 "args": vars(args)}
         torch.save(state, last + ".tmp")
         os.replace(last + ".tmp", last)
         if state_file:
             os.makedirs(args.resume_state, exist_ok=True)
             save_state(state_file, {"net": net, "ema": ema, "disc": disc}, {
                 "phase": args.phase, "step": step, "seconds": f"{trained_seconds:.1f}", "width": args.width,
-                "blocks": args.blocks, "residual": net.residual, "gan_steps": gan_steps,
+                "blocks": args.blocks, "in_channels": net.in_channels, "residual": net.residual,
+                "gan_steps": gan_steps,
                 "args": json.dumps(vars(args), sort_keys=True)})
 
     print(f"phase {args.phase}: width {args.width}, {args.blocks} blocks, {len(data)} pictures, "
@@ -395,17 +418,21 @@ def main():
         for group in opt_d.param_groups:
             group["lr"] = lr * 0.1
         start, cpu_start = time.time(), time.process_time()
-        gt, edge, color = (t.to(device) for t in data.next())
+        gt, edge, color, *picture = (t.to(device) for t in data.next())
         if args.phase == "imitation":
             mask = free_form_masks(args.batch, gt.shape[-1], rng).to(device)
             rgb = gt * (1 - mask) + mask
+        elif args.phase == "refinement":
+            rgb = picture[0]  # the frozen generator's picture (Batches.run_through)
         else:
-            rgb = color  # refinement: the frozen generator's picture (Batches.run_through)
+            rgb = color
+        # The network's input channels: RGB, edge, and for a 7-input refiner the colour domain.
+        inputs = torch.cat([rgb, edge, color] if net.in_channels == 7 else [rgb, edge], 1)
         cropping = args.crop and (args.crop_minutes is None or trained_seconds < args.crop_minutes * 60)
         if cropping and args.crop < gt.shape[-1]:
             y, x = (int(v) for v in rng.integers(0, gt.shape[-1] - args.crop + 1, 2))
-            gt, edge, rgb = (t[..., y:y + args.crop, x:x + args.crop] for t in (gt, edge, rgb))
-        fake = net(torch.cat([rgb, edge], 1))
+            gt, inputs = (t[..., y:y + args.crop, x:x + args.crop] for t in (gt, inputs))
+        fake = net(inputs)
         l1 = F.l1_loss(fake, gt)
         gan = trained_seconds >= args.gan_after_minutes * 60
 

@@ -35,7 +35,10 @@ public final class GeneratorModel: @unchecked Sendable {  // lets only; the exec
         width = try number("width")
         blocks = try number("blocks")
         inputChannels = try number("input_channels")
-        guard inputChannels == 4 else { throw fail("input_channels is \(inputChannels); PI-REC networks take 4") }
+        guard inputChannels == 4 || inputChannels == 7 else {
+            throw fail("input_channels is \(inputChannels); PI-REC networks take 4 (RGB, edge), "
+                + "a refiner that also reads the colour domain 7 (picture, edge, colour)")
+        }
         switch file.metadata["output"] {
         case nil, "unit": residual = false
         case "residual": residual = true
@@ -62,7 +65,7 @@ public final class GeneratorModel: @unchecked Sendable {  // lets only; the exec
         executor = Executor(graph: graph, weights: weights)
     }
 
-    /// Runs the network on a [4, H, W] input of any size: reflection-padded on the right and
+    /// Runs the network on an [inputChannels, H, W] input of any size: reflection-padded on the right and
     /// bottom to a multiple of 4, then cropped back. Returns [3, H, W] in [0, 1], or nil if
     /// cancelled.
     public func run(_ input: Tensor, threads: Int = 1, threading: Threading = .engine,

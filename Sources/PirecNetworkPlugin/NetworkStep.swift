@@ -1,6 +1,7 @@
 // NetworkStep: the plugin state shared by the generator and the refiner. It loads the model
 // once, at create, and on each image feeds the network RGB (the colour domain, or the
-// previous stage's output) plus the edge map, writing the result to `image`.
+// previous stage's output) plus the edge map, writing the result to `image`. A 7-input
+// refiner reads the colour domain after them.
 import PirecInference
 import PirecPluginKit
 
@@ -27,6 +28,10 @@ public final class NetworkStep: PluginState {
         // create directly) still gets model_dir.
         let path = name.hasPrefix("/") ? name : (host.modelDirectory.map { $0 + "/" } ?? "") + name
         do { model = try GeneratorModel(path: path) } catch { throw PluginFailure("\(error)", key: "model") }
+        guard model.inputChannels == 4 || rgbSlot != "color" else {
+            throw PluginFailure("\(path) takes \(model.inputChannels) input channels: it is a refiner that reads "
+                + "a picture and the colour domain, not a generator", key: "model")
+        }
         self.rgbSlot = rgbSlot
         threads = parameters.int("threads")
         threading = parameters.choice("threading")
@@ -34,29 +39,37 @@ public final class NetworkStep: PluginState {
     }
 
     public func process(_ frame: PluginFrame) throws(PluginFailure) {
-        let rgb = try frame.require(rgbSlot), edge = try frame.require("edge")
-        guard rgb.channels == 3 else {
-            throw PluginFailure("input slot \"\(rgbSlot)\" has \(rgb.channels) channel; the network needs RGB (3)")
+        // The network's inputs in order: RGB, edge, and for a 7-input refiner the colour domain.
+        var slots = [(rgbSlot, 3), ("edge", 1)]
+        if model.inputChannels == 7 { slots.append(("color", 3)) }
+        let inputs = try slots.map { (slot, channels) throws(PluginFailure) in
+            let image = try frame.require(slot)
+            guard image.channels == channels else {
+                throw PluginFailure("input slot \"\(slot)\" has \(image.channels) channel\(image.channels == 1 ? "" : "s"); "
+                    + "the network needs \(channels == 3 ? "RGB (3)" : "1")")
+            }
+            return image
         }
-        guard edge.channels == 1 else {
-            throw PluginFailure("input slot \"edge\" has \(edge.channels) channels; the network needs 1")
+        let w = inputs[0].width, h = inputs[0].height, plane = w * h
+        if let i = inputs.firstIndex(where: { $0.width != w || $0.height != h }) {
+            throw PluginFailure("input slots \"\(rgbSlot)\" (\(w)x\(h)) and \"\(slots[i].0)\" "
+                + "(\(inputs[i].width)x\(inputs[i].height)) differ in size")
         }
-        guard rgb.width == edge.width && rgb.height == edge.height else {
-            throw PluginFailure("input slots \"\(rgbSlot)\" (\(rgb.width)x\(rgb.height)) and \"edge\" "
-                + "(\(edge.width)x\(edge.height)) differ in size")
-        }
-        let w = rgb.width, h = rgb.height, plane = w * h
-        var data = [Float](repeating: 0, count: 4 * plane)
+        var data = [Float](repeating: 0, count: model.inputChannels * plane)
         data.withUnsafeMutableBufferPointer { d in
-            for y in 0..<h {
-                let src = rgb.row(y), e = edge.row(y)
-                for x in 0..<w {
-                    for c in 0..<3 { d[c * plane + y * w + x] = src[3 * x + c] }
-                    d[3 * plane + y * w + x] = e[x]
+            var first = 0
+            for (image, (_, channels)) in zip(inputs, slots) {
+                for y in 0..<h {
+                    let src = image.row(y)
+                    for x in 0..<w {
+                        for c in 0..<channels { d[(first + c) * plane + y * w + x] = src[channels * x + c] }
+                    }
                 }
+                first += channels
             }
         }
-        guard let out = model.run(Tensor(channels: 4, height: h, width: w, data: data), threads: threads, threading: threading,
+        guard let out = model.run(Tensor(channels: model.inputChannels, height: h, width: w, data: data),
+                                  threads: threads, threading: threading,
                                   isCancelled: { frame.isCancelled })
         else { throw PluginFailure.cancelled }
         let image = try frame.newImage(width: w, height: h, channels: 3)

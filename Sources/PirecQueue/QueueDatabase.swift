@@ -2,7 +2,8 @@
 // plain threads, as the daemon's loop and its workers are: `blocking` runs one async
 // operation and waits for it, at most `timeout` (the pool waits for a connection without
 // end while the server is down; the queue must hear "unavailable" instead). The pool runs
-// in its own task from `init` to `close`.
+// in its own task from `init` to `close`. Every task here runs on a thread of the
+// database's own (ThreadExecutor), never on Swift's cooperative pool.
 import Dispatch
 import Glibc
 import Logging
@@ -16,14 +17,17 @@ public final class QueueDatabase: Sendable {
     /// How long one operation may wait for the server.
     let timeout: Duration
     private let runner: Task<Void, Never>
+    private let executor = ThreadExecutor(name: "pirec-queue-db")
 
     public init(configuration: PostgresClient.Configuration, logger: Logger, timeout: Duration = .seconds(10)) {
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         self.logger = logger
         self.timeout = timeout
-        runner = Task { await client.run() }
+        runner = Task(executorPreference: executor) { await client.run() }
     }
+
+    deinit { executor.stop() }
 
     /// The pool for a `queue:` block; the password, if the server asks for one, comes from
     /// PGPASSFILE or ~/.pgpass (`environment` is the process's).
@@ -51,13 +55,13 @@ public final class QueueDatabase: Sendable {
     }
 
     /// Runs `body` on the pool and waits for its result, throwing `QueueUnavailable` after
-    /// `timeout`. Call it from a thread that is not one of Swift concurrency's (it blocks the
+    /// `timeout`. Call it from a thread that is not the database's own (it blocks the
     /// calling thread).
     public func blocking<T: Sendable>(_ body: @escaping @Sendable (PostgresClient) async throws -> T) throws -> T {
         let outcome = Outcome<T>()
         let done = DispatchSemaphore(value: 0)
         let (client, timeout) = (client, timeout)
-        Task {
+        Task(executorPreference: executor) {
             let result: Result<T, any Error>
             do {
                 result = .success(try await withThrowingTaskGroup(of: T.self) { group in

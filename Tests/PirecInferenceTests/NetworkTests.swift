@@ -1,5 +1,6 @@
 // The whole network against PyTorch (training/pirec_net.py) on random and real inputs, a
-// small one (W=8, B=2) and a full-width one (W=64, B=1, stored in F16): max |difference|
+// small one (W=8, B=2), a full-width one (W=64, B=1, stored in F16) and a small refiner
+// with 7 inputs (picture, edge, colour domain): max |difference|
 // at most 1e-4 on the output. And every way a model file can be wrong.
 import Foundation
 @testable import PirecInference
@@ -11,7 +12,7 @@ import Testing
 
     init() throws { cases = try SafeTensorsFile(path: TestPaths.fixture("network/cases.safetensors")) }
 
-    @Test(arguments: ["small", "wide"], ["random32", "random36x44", "real128"])
+    @Test(arguments: ["small", "wide", "refiner7"], ["random32", "random36x44", "real128"])
     func matchesPyTorch(model name: String, input: String) throws {
         let model = try GeneratorModel(path: TestPaths.fixture("network/\(name).safetensors"))
         let output = try #require(model.run(try cases.tensor("\(name).\(input).input")))
@@ -94,6 +95,11 @@ import Testing
         try NetworkTests.write(folder + "/missing-tensor.safetensors", metadata: NetworkTests.metadata,
                                tensors: [("encoder.1.bias", "F32", [8], [UInt8](repeating: 0, count: 32))])
         expectRefusal(folder + "/missing-tensor.safetensors", "missing tensor encoder.1.weight (expected shape [8, 4, 7, 7]")
+
+        var five = NetworkTests.metadata
+        five["input_channels"] = "5"
+        try NetworkTests.write(folder + "/five.safetensors", metadata: five, tensors: [])
+        expectRefusal(folder + "/five.safetensors", "input_channels is 5; PI-REC networks take 4 (RGB, edge)")
     }
 
     @Test func refusesMisshapedAndExtraTensors() throws {

@@ -1,7 +1,8 @@
 // The shared queue's SQL on a real PostgreSQL (a throw-away server from Debian's package):
 // migrations run by several hosts at once and from an old schema, every job claimed exactly
 // once by many concurrent claimers, a lapsed lease taken over (and the old holder's result
-// refused), and a job given up after max_attempts.
+// refused), a job given up after max_attempts, and calls that answer while every thread of
+// Swift's cooperative pool is blocked.
 import Foundation
 import Logging
 import PirecQueue
@@ -40,8 +41,7 @@ import Testing
         return try results.withLock { r in try (0..<count).map { try r[$0]!.get() } }
     }
 
-    /// Runs `body` on a plain thread, as the daemon calls the queue, without blocking one of
-    /// Swift concurrency's threads (QueueDatabase.blocking needs one free).
+    /// Runs `body` on a plain thread, as the daemon calls the queue.
     func onThread(_ body: @escaping @Sendable () throws -> Void) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             Thread { continuation.resume(with: Result { try body() }) }.start()
@@ -63,6 +63,20 @@ import Testing
             #expect(found.sorted() == [0, QueueSchema.current, QueueSchema.current], "one migrated, the others waited")
             #expect(try QueueSchema.version(dbs[0]) == QueueSchema.current)
         }
+    }
+
+    /// Every thread of Swift's cooperative pool blocked (as synchronous plugins or tests can
+    /// block them): the queue's calls still answer, since they run on the database's own thread.
+    @Test func databaseCallsNeedNoThreadOfTheCooperativePool() throws {
+        let db = database()
+        defer { db.close() }
+        let release = DispatchSemaphore(value: 0), count = ProcessInfo.processInfo.activeProcessorCount
+        for _ in 0..<count { Task.detached { release.wait() } }
+        defer { for _ in 0..<count { release.signal() } }
+        let started = ContinuousClock.now
+        #expect(try QueueSchema.migrate(db) == 0)
+        #expect(try QueueSchema.version(db) == QueueSchema.current)
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 
     @Test func anOldSchemaIsMigrated() async throws {

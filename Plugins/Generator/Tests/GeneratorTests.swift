@@ -68,5 +68,34 @@ import Testing
         #expect { _ = try PluginHarness.run("generator", json, ["color": inputs["color"]!, "edge": small]) } throws: {
             "\($0)".contains("differ in size")
         }
+        let refiner7 = TestPaths.fixture("network/refiner7.safetensors")
+        #expect { _ = try PluginHarness.instance("generator", #"{"model": "\#(refiner7)"}"#) } throws: {
+            "\($0)".contains("takes 7 input channels: it is a refiner")
+        }
+    }
+
+    /// A 7-input refiner reads the generator's picture, the edge map and the colour domain,
+    /// and matches PyTorch on them.
+    @Test func aSevenInputRefinerReadsTheColourDomainToo() throws {
+        let cases = try SafeTensorsFile(path: TestPaths.fixture("network/cases.safetensors"))
+        let input = try cases.tensor("refiner7.real128.input"), expected = try cases.tensor("refiner7.real128.output")
+        let w = input.width, plane = input.height * w
+        func image(_ first: Int, _ channels: Int) throws -> Image {
+            try PluginHarness.image(width: w, height: input.height, channels: channels) { x, y, c in
+                input.data[(first + c) * plane + y * w + x]
+            }
+        }
+        let json = #"{"model": "\#(TestPaths.fixture("network/refiner7.safetensors"))"}"#
+        let slots: [Slot: Image] = ["image": try image(0, 3), "edge": try image(3, 1), "color": try image(4, 3)]
+        let frame = try PluginHarness.run("refiner", json, slots)
+        let out = try #require(frame["image"])
+        var worst: Float = 0
+        for y in 0..<input.height {
+            for x in 0..<w { for c in 0..<3 { worst = max(worst, abs(out[x, y, c] - expected.data[c * plane + y * w + x])) } }
+        }
+        #expect(worst <= 1e-4)
+        #expect(throws: PluginError(path: "", pluginID: "refiner", message: "input slot \"color\" is empty")) {
+            _ = try PluginHarness.run("refiner", json, slots.filter { $0.key != "color" })
+        }
     }
 }

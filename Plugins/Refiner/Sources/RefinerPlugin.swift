@@ -1,5 +1,6 @@
 // The refiner plugin's entry: registration only. PI-REC's second stage: edge map + the
-// generator's picture in, a refined picture out (the same network, other weights).
+// generator's picture in (and the colour domain, for a 7-input model), a refined picture
+// out (the same network, other weights).
 import CPirecPlugin
 import PirecNetworkPlugin
 import PirecPluginKit
@@ -7,7 +8,7 @@ import PirecPluginKit
 let refinerSpec = PluginSpec(
     id: "refiner", version: "1.0.0",
     summary: "PI-REC refiner: edge map + the generator's picture in, a refined picture out",
-    reads: ["edge", "image"], writes: ["image"], parameters: NetworkStep.parameters)
+    reads: ["edge", "image", "color"], writes: ["image"], parameters: NetworkStep.parameters)
 
 private let descriptor = refinerSpec.makeDescriptor(
     create: { json, host, state, err, errlen in
