@@ -16,7 +16,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE := .build/release
 PLUGIN_HEADER := Sources/CPirecPlugin/include
 
-.PHONY: deps test-deps build test soak soak-short run demo bench install install-files uninstall header-check system-test clean
+.PHONY: deps test-deps build test soak soak-short fuzz fuzz-build fuzz-smoke run demo bench install install-files uninstall header-check system-test clean
 
 deps test-deps:
 	@missing=""; for p in $(if $(filter test-deps,$@),$(TEST_APT_PACKAGES),$(APT_PACKAGES)); do \
@@ -47,6 +47,7 @@ test: deps test-deps header-check
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(MAKE) soak-short
+	$(MAKE) fuzz-smoke
 	$(MAKE) system-test
 
 # Two minutes of a steady stream with reloads and bad files: no descriptor or thread growth
@@ -57,6 +58,23 @@ soak-short:
 
 soak: build
 	python3 bench/soak.py --minutes 30 --plot bench/soak.png
+
+# Coverage-guided fuzzing of the parsers that read outside bytes (Sources/PirecFuzzTargets):
+# FUZZ_SECONDS per target (Tests/Fuzz/run.sh; RELIABILITY.md has the figures). The plugins
+# of the fixed catalog the configuration target checks against are the debug build's.
+FUZZ_SECONDS ?= 600
+PLUGIN_PRODUCTS := $(filter pirec-%,$(PRODUCTS))
+fuzz-build: deps
+	for p in $(PLUGIN_PRODUCTS); do $(SWIFT) build --product $$p || exit 1; done
+	$(SWIFT) build --build-path .build/fuzz --product pirec-fuzz -Xswiftc -sanitize=fuzzer,address \
+	  -Xswiftc -DFUZZER -Xcc -fsanitize=fuzzer-no-link,address,undefined
+
+fuzz: fuzz-build
+	bash Tests/Fuzz/run.sh $(FUZZ_SECONDS)
+
+# 20 seconds a target, in `make test`.
+fuzz-smoke: fuzz-build
+	bash Tests/Fuzz/run.sh 20
 
 # pirecd installed into a Debian 12 container booted with a real systemd (needs root).
 system-test:

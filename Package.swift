@@ -97,6 +97,11 @@ let package = Package(
             name: "ColorQuantizer", dependencies: ["PirecPluginKit", "PirecImaging", "CPirecPlugin"],
             path: "Plugins/ColorQuantizer/Sources", linkerSettings: pluginLinkerSettings),
 
+        // The parsers run on outside bytes as fuzz targets (make fuzz); `pirec-fuzz` is libFuzzer's
+        // entry when built with -sanitize=fuzzer, a replayer of saved inputs otherwise.
+        .target(name: "PirecFuzzTargets", dependencies: ["PirecCore", "PirecInference"]),
+        .executableTarget(name: "pirec-fuzz", dependencies: ["PirecFuzzTargets", "PirecCore"]),
+
         // Test support: paths, temporary folders, building C plugins, running the CLI.
         .target(
             name: "PirecTestKit",
@@ -114,6 +119,7 @@ let package = Package(
         .testTarget(name: "SystemLibraryTests", dependencies: ["COpenBLAS", "PirecTestKit"]),
         .testTarget(name: "PirecInferenceTests", dependencies: ["PirecInference", "PirecTestKit"]),
         .testTarget(name: "PirecImagingTests", dependencies: ["PirecImaging", "PirecCore", "PirecTestKit"]),
+        .testTarget(name: "PirecFuzzTests", dependencies: ["PirecFuzzTargets", "PirecCore", "PirecTestKit"]),
         .target(
             name: "Generator", dependencies: ["PirecNetworkPlugin", "PirecPluginKit", "CPirecPlugin"],
             path: "Plugins/Generator/Sources", linkerSettings: pluginLinkerSettings),

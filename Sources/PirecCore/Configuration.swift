@@ -164,9 +164,7 @@ public struct Configuration: Sendable {
         if let n = map["pair_suffixes"], let s = reader.mapping(n, "\(path).pair_suffixes", known: ["edge", "color"]) {
             if let e = s["edge"], let v = reader.string(e, "\(path).pair_suffixes.edge") { naming.edgeSuffix = v }
             if let c = s["color"], let v = reader.string(c, "\(path).pair_suffixes.color") { naming.colorSuffix = v }
-            if naming.edgeSuffix == naming.colorSuffix || naming.edgeSuffix.isEmpty || naming.colorSuffix.isEmpty {
-                reader.fail(n, "\(path).pair_suffixes", "edge and color suffixes must be different and not empty")
-            }
+            if let problem = naming.problem { reader.fail(n, "\(path).pair_suffixes", problem) }
         }
         if let n = map["inputs"], let kind = reader.choice(n, "\(path).inputs", ["single", "pair"]) {
             pipeline.inputs = kind == "pair" ? .pair(naming) : .single

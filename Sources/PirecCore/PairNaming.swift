@@ -12,6 +12,22 @@ public struct PairNaming: Sendable, Equatable {
         self.colorSuffix = colorSuffix
     }
 
+    /// Why these suffixes cannot name pairs, or nil: each file must be one half only and its
+    /// partner's name must lead back to it, so the suffixes differ, are not empty, neither
+    /// ends with the other, and hold no "/" (a folder) or "." (the extension's separator).
+    public var problem: String? {
+        let suffixes = [edgeSuffix, colorSuffix]
+        if suffixes.contains(where: \.isEmpty) { return "edge and color suffixes must not be empty" }
+        if suffixes.contains(where: { $0.contains("/") || $0.contains(".") }) {
+            return "edge and color suffixes must not contain \"/\" or \".\""
+        }
+        if edgeSuffix.hasSuffix(colorSuffix) || colorSuffix.hasSuffix(edgeSuffix) {
+            return "edge and color suffixes must differ and neither may end with the other "
+                + "(\"\(edgeSuffix)\", \"\(colorSuffix)\")"
+        }
+        return nil
+    }
+
     /// One file of a pair, read from its name.
     public struct Half: Sendable, Equatable {
         /// The job's name: the file's base name without its suffix.
@@ -23,7 +39,8 @@ public struct PairNaming: Sendable, Equatable {
     }
 
     /// The half that `name` (a file name or path; the folder stays out of it) is, or nil
-    /// when its base name ends in neither suffix. The edge suffix is tried first.
+    /// when its base name ends in neither suffix or is the suffix alone. The edge suffix is
+    /// tried first.
     public func half(_ name: String) -> Half? {
         let file = FileIO.split(name).name
         let base = FileIO.baseName(file), ext = String(file.dropFirst(base.count))
@@ -35,6 +52,8 @@ public struct PairNaming: Sendable, Equatable {
         } else {
             return nil
         }
+        // "_e.png" alone names no job (its outputs would be hidden dot files).
+        guard !stem.isEmpty else { return nil }
         return Half(stem: stem, slot: slot, partner: stem + (slot == .edge ? colorSuffix : edgeSuffix) + ext)
     }
 

@@ -16,8 +16,12 @@ public final class GeneratorModel: @unchecked Sendable {  // lets only; the exec
 
     public static let architecture = "pirec-generator"
 
-    public init(path: String) throws(ModelError) {
-        let file = try SafeTensorsFile(path: path)
+    public convenience init(path: String) throws(ModelError) {
+        try self.init(file: try SafeTensorsFile(path: path))
+    }
+
+    public init(file: SafeTensorsFile) throws(ModelError) {
+        let path = file.path
         let fail = { (message: String) in ModelError(path: path, message: message) }
         guard let arch = file.metadata["arch"] else {
             throw fail("no \"arch\" in the safetensors metadata; expected \"\(GeneratorModel.architecture)\" "

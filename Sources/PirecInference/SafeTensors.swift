@@ -31,12 +31,18 @@ public struct SafeTensorsFile: Sendable {
     public static let supportedTypes = ["F32": 4, "F16": 2, "BF16": 2]
 
     public init(path: String) throws(ModelError) {
-        self.path = path
-        let fail = { (message: String) in ModelError(path: path, message: message) }
         let bytes: Data
         do { bytes = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
-            throw fail(FileManager.default.fileExists(atPath: path) ? "cannot read the model file" : "no such model file")
+            throw ModelError(path: path, message: FileManager.default.fileExists(atPath: path)
+                ? "cannot read the model file" : "no such model file")
         }
+        try self.init(bytes: bytes, path: path)
+    }
+
+    /// Parses a file's bytes; `path` only names it in errors.
+    public init(bytes: Data, path: String) throws(ModelError) {
+        self.path = path
+        let fail = { (message: String) in ModelError(path: path, message: message) }
         guard bytes.count >= 8 else { throw fail("not a safetensors file (\(bytes.count) bytes, too short for a header)") }
         let headerLength = bytes.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         guard headerLength > 1, headerLength <= 100_000_000, 8 + Int(headerLength) <= bytes.count else {
@@ -55,16 +61,25 @@ public struct SafeTensorsFile: Sendable {
                 continue
             }
             guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
-                  let shape = (info["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                  let offsets = (info["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
+                  let shape = SafeTensorsFile.integers(info["shape"]),
+                  let offsets = SafeTensorsFile.integers(info["data_offsets"]),
                   offsets.count == 2 else {
                 throw fail("tensor \(name): malformed header entry")
             }
             guard let size = SafeTensorsFile.supportedTypes[dtype] else {
                 throw fail("tensor \(name) has dtype \(dtype); supported: F32, F16, BF16")
             }
-            let count = shape.reduce(1, *)
-            guard offsets[0] >= 0, offsets[1] <= dataLength, offsets[1] - offsets[0] == count * size else {
+            // Checked arithmetic: a header may claim any shape.
+            let count = shape.reduce(Int?(1)) { product, dim in
+                guard let product, dim >= 0 else { return nil }
+                let (next, overflow) = product.multipliedReportingOverflow(by: dim)
+                return overflow || next > dataLength ? nil : next
+            }
+            guard let count else {
+                throw fail("tensor \(name): shape \(shape) is not a list of sizes whose elements fit the \(dataLength) data bytes")
+            }
+            guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataLength,
+                  offsets[1] - offsets[0] == count * size else {
                 throw fail("tensor \(name): bytes \(offsets[0])..<\(offsets[1]) do not hold \(shape) \(dtype) within "
                     + "the \(dataLength) data bytes (truncated file?)")
             }
@@ -73,6 +88,19 @@ public struct SafeTensorsFile: Sendable {
         self.metadata = metadata
         self.entries = entries
         data = bytes
+    }
+
+    /// A JSON array of whole numbers, or nil (a string, a fraction or 1e30 among them).
+    static func integers(_ value: Any?) -> [Int]? {
+        guard let list = value as? [Any] else { return nil }
+        var result: [Int] = []
+        for element in list {
+            guard let number = element as? NSNumber,
+                  let exact = Int(exactly: number.doubleValue), Double(exact) == number.doubleValue,
+                  abs(exact) < 1 << 52 else { return nil }
+            result.append(exact)
+        }
+        return result
     }
 
     /// The tensor's values as Float32.

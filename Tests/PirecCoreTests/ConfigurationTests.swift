@@ -118,6 +118,26 @@ import Testing
         }
     }
 
+    /// Suffixes that would let one file be either half, or name no file (seen while writing the fuzz target for
+    /// pair names: with `e` and `_e`, "x_e.png" was the sketch of "x_" and never the colour of "x").
+    @Test(arguments: [("e", "_e", "must differ and neither may end with the other"),
+                      ("_s", "_s", "must differ"), ("", "_c", "must not be empty"),
+                      ("_e", "a/c", "must not contain \"/\" or \".\""), ("_e.x", "_c", "must not contain")])
+    func refusesPairSuffixesThatCannotNameEachHalf(edge: String, color: String, problem: String) {
+        let text = "pipelines:\n  - name: s\n    inputs: pair\n    pair_suffixes: { edge: \"\(edge)\", color: \"\(color)\" }\n"
+            + "    chain: [{ plugin: generator }]\n"
+        #expect { _ = try Configuration.parse(text, file: "p.yaml") } throws: {
+            "\($0)".hasPrefix("p.yaml:4:20: pipelines[0].pair_suffixes: ") && "\($0)".contains(problem)
+        }
+    }
+
+    @Test func aSuffixAloneIsNoHalf() {
+        let naming = PairNaming()
+        #expect(naming.half("_e.png") == nil && naming.half("dir/_c.png") == nil)
+        let half = naming.half("a_e.png")
+        #expect(half?.stem == "a" && half?.slot == .edge && half?.partner == "a_c.png")
+    }
+
     @Test func reportsSyntaxErrorsWithLineAndColumn() {
         #expect {
             _ = try Configuration.parse("pipelines:\n  - name: a\n   chain: [\n", file: "bad.yaml")

@@ -96,6 +96,14 @@ import Testing
                                tensors: [("encoder.1.bias", "F32", [8], [UInt8](repeating: 0, count: 32))])
         expectRefusal(folder + "/missing-tensor.safetensors", "missing tensor encoder.1.weight (expected shape [8, 4, 7, 7]")
 
+        // Seen while writing the safetensors fuzz target: a shape whose element count overflows (or a negative size) is
+        // refused, not multiplied around to a small number.
+        for shape in [[1 << 40, 1 << 40], [-2, -2]] {
+            try NetworkTests.write(folder + "/shape.safetensors", metadata: NetworkTests.metadata,
+                                   tensors: [("encoder.1.bias", "F32", shape, [])])
+            expectRefusal(folder + "/shape.safetensors", "tensor encoder.1.bias: shape \(shape) is not a list of sizes")
+        }
+
         var five = NetworkTests.metadata
         five["input_channels"] = "5"
         try NetworkTests.write(folder + "/five.safetensors", metadata: five, tensors: [])

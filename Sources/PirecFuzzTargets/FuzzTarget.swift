@@ -1,0 +1,103 @@
+// FuzzTarget: the parsers pirecd runs on bytes from outside, one fuzz target each, with the
+// properties every input must keep (a broken one traps, which libFuzzer reports as a
+// crash). `pirec-fuzz` runs them under libFuzzer (`make fuzz`) and replays saved inputs;
+// FuzzCorpusTests replays the committed corpora and regressions in `make test`.
+import Foundation
+import PirecCore
+import PirecInference
+
+public enum FuzzTarget: String, CaseIterable, Sendable {
+    /// PNG decoding through libpng (PNGCodec), with pixel and file-size limits.
+    case png
+    /// YAML configuration into Configuration, each step's `with:` checked against the catalog.
+    case configuration
+    /// safetensors headers and tensor tables (SafeTensorsFile), then the network's layout
+    /// (GeneratorModel).
+    case safetensors
+    /// Pair names: which half a file is and its partner's name, for fuzzed suffixes.
+    case names
+
+    /// Runs one input; `catalog` is the fixed plugin catalog the configuration target checks
+    /// steps against (the shipped plugins).
+    public func run(_ bytes: [UInt8], catalog: PluginCatalog) {
+        switch self {
+        case .png: FuzzTarget.png(bytes)
+        case .configuration: FuzzTarget.configuration(bytes, catalog: catalog)
+        case .safetensors: FuzzTarget.safetensors(bytes)
+        case .names: FuzzTarget.names(bytes)
+        }
+    }
+
+    /// Limits small enough that a fuzzed header cannot make an iteration slow.
+    static let pngCodec = PNGCodec(maxPixels: 1 << 20, maxFileBytes: 1 << 20)
+
+    static func png(_ bytes: [UInt8]) {
+        guard let image = try? pngCodec.decode(bytes, path: "fuzz.png") else { return }
+        precondition(image.width * image.height <= pngCodec.maxPixels, "decoded past the pixel limit")
+        precondition(image.channels == 1 || image.channels == 3, "\(image.channels) channels")
+        for y in 0..<image.height {
+            let row = image.row(y)
+            for i in 0..<(image.width * image.channels) { precondition(row[i] >= 0 && row[i] <= 1, "sample \(row[i])") }
+        }
+        // What pirec writes, it reads back: the same size and 8-bit samples.
+        let encoded: [UInt8]
+        do { encoded = try pngCodec.encode(image) } catch { preconditionFailure("cannot encode a decoded image: \(error)") }
+        let back: Image
+        do { back = try pngCodec.decode(encoded, path: "fuzz.png") } catch { preconditionFailure("cannot read our PNG: \(error)") }
+        precondition(back.width == image.width && back.height == image.height && back.channels == image.channels)
+        for y in 0..<image.height {
+            let a = image.row(y), b = back.row(y)
+            for i in 0..<(image.width * image.channels) { precondition(abs(a[i] - b[i]) <= 0.5 / 255 + 1e-6) }
+        }
+    }
+
+    static func configuration(_ bytes: [UInt8], catalog: PluginCatalog) {
+        let file = "/fuzz/pirec.yaml"
+        guard let text = String(validating: bytes, as: UTF8.self) else { return }
+        // Lines as YAML counts them (CR LF, CR, LF, NEL, LS, PS each end one; isNewline also
+        // counts VT and FF, which only loosens the bound).
+        let lines = text.filter(\.isNewline).count + 1
+        func checkMarks(_ errors: [ConfigError]) {
+            precondition(!errors.isEmpty, "a refusal without a reason")
+            for error in errors {
+                precondition(error.mark.file == file && error.mark.line >= 1 && error.mark.line <= lines + 1
+                             && error.mark.column >= 1, "error at \(error.mark): \(error.message)")
+                precondition(!error.message.isEmpty)
+            }
+        }
+        let configuration: Configuration
+        do { configuration = try Configuration.parse(text, file: file) } catch {
+            checkMarks(error.errors)
+            return
+        }
+        let problems = catalog.validate(configuration)
+        if !problems.isEmpty { checkMarks(problems) }
+    }
+
+    static func safetensors(_ bytes: [UInt8]) {
+        guard let file = try? SafeTensorsFile(bytes: Data(bytes), path: "fuzz.safetensors") else { return }
+        for (name, entry) in file.entries {
+            precondition(entry.shape.allSatisfy { $0 >= 0 }, "tensor \(name) has shape \(entry.shape)")
+            guard let values = try? file.floats(name) else { preconditionFailure("tensor \(name) listed but unreadable") }
+            precondition(values.count == entry.shape.reduce(1, *))
+        }
+        _ = try? GeneratorModel(file: file)
+    }
+
+    /// Input: the edge suffix, the colour suffix, then file names, one per line.
+    static func names(_ bytes: [UInt8]) {
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.count >= 3 else { return }
+        let naming = PairNaming(edgeSuffix: String(lines[0]), colorSuffix: String(lines[1]))
+        guard naming.problem == nil else { return }  // the configuration refuses these
+        for line in lines.dropFirst(2) {
+            let name = String(line)
+            guard let half = naming.half(name) else { continue }
+            precondition(!half.stem.isEmpty && !half.partner.contains("/"), "\(name): \(half)")
+            // The partner is the other half of the same job, and its partner is this file.
+            guard let other = naming.half(half.partner) else { preconditionFailure("\(name): partner \(half.partner) is no half") }
+            precondition(other.stem == half.stem && other.slot != half.slot && other.partner == FileIO.split(name).name,
+                         "\(name) -> \(half.partner) -> \(other.partner)")
+        }
+    }
+}
