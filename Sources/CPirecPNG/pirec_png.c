@@ -73,6 +73,14 @@ int pirec_png_decode(const uint8_t *bytes, size_t length, uint64_t max_pixels,
     png_set_read_fn(png, &io, read_bytes);
     /* Our own pixel limit applies below; lift libpng's smaller defaults on dimensions. */
     png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
+    /* Text, ICC profiles, suggested palettes and Exif are never used, and each may be a
+     * compressed bomb that libpng inflates and keeps: the PNG fuzzer ran out of memory on
+     * them (Tests/Fuzz/regressions/png/ztxt-bomb.png, 123 KB, took 150 MB; libpng allows
+     * 1000 such chunks of 8 MB). Skip them, and bound what any other chunk may hold. */
+    static const png_byte ignored[] = "tEXt\0zTXt\0iTXt\0iCCP\0sPLT\0eXIf";
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, ignored, (int)(sizeof ignored / 5));
+    png_set_chunk_cache_max(png, 64);
+    png_set_chunk_malloc_max(png, 1 << 20);
     png_read_info(png, info);
 
     uint32_t width = png_get_image_width(png, info);
