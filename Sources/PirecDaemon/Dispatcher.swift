@@ -115,7 +115,7 @@ final class Dispatcher {
                                                                   "pipeline": "\(inbox.pipeline.name)"])
                 }
             case let .folder(folder, name):
-                guard let inbox = generation.inbox(folder.pipeline), inbox.watch.recursive, !Inbox.isIgnored(name) else { continue }
+                guard let inbox = generation.inbox(folder.pipeline), inbox.watch.recursive, !InboxNames.isIgnored(name) else { continue }
                 let sub = folder.relative.isEmpty ? name : folder.relative + "/" + name
                 do { try watchTree(inbox, relative: sub) } catch {
                     logger.error("cannot watch folder", metadata: ["folder": "\(inbox.inputFolder(sub))", "error": "\(error)"])
@@ -167,7 +167,7 @@ final class Dispatcher {
     private func watchTree(_ inbox: Inbox, relative: String) throws(FileError) {
         try watcher.add(inbox.inputFolder(relative), as: WatchedFolder(pipeline: inbox.index, relative: relative))
         guard inbox.watch.recursive else { return }
-        for name in (try? FileIO.list(inbox.inputFolder(relative))) ?? [] where !Inbox.isIgnored(name) {
+        for name in (try? FileIO.list(inbox.inputFolder(relative))) ?? [] where !InboxNames.isIgnored(name) {
             let sub = relative.isEmpty ? name : relative + "/" + name
             if FileIO.kind(inbox.inputFolder(sub)) == S_IFDIR { try watchTree(inbox, relative: sub) }
         }
@@ -179,7 +179,7 @@ final class Dispatcher {
     }
 
     private func scan(_ inbox: Inbox, relative: String) {
-        for name in (try? FileIO.list(inbox.inputFolder(relative))) ?? [] where !Inbox.isIgnored(name) {
+        for name in (try? FileIO.list(inbox.inputFolder(relative))) ?? [] where !InboxNames.isIgnored(name) {
             let sub = relative.isEmpty ? name : relative + "/" + name
             if FileIO.kind(inbox.inputFolder(sub)) == S_IFDIR {
                 if inbox.watch.recursive { scan(inbox, relative: sub) }

@@ -35,7 +35,7 @@ final class FolderQueue: JobQueue {
     }
 
     func offer(_ file: InboxFile, complete: Bool) {
-        guard !Inbox.isIgnored(file.name), known.insert(file).inserted else { return }
+        guard !InboxNames.isIgnored(file.name), known.insert(file).inserted else { return }
         backlog.append(file)
     }
 
@@ -91,7 +91,7 @@ final class FolderQueue: JobQueue {
             } else if name.hasSuffix(".attempts") {
                 // A marker whose file is gone: the daemon died between archiving and cleaning up.
                 if !FileIO.lexists(String(path.dropLast(".attempts".count))) { unlink(path) }
-            } else if !Inbox.isIgnored(name) {
+            } else if !InboxNames.isIgnored(name) {
                 singles.append(name)
             } else if name.hasPrefix(".") && name.hasSuffix(".tmp") {
                 unlink(path)

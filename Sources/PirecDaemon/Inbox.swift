@@ -65,11 +65,6 @@ public struct Inbox: Sendable {
     public func archiveFolder(_ relative: String) -> String { Inbox.join(watch.archive, relative) }
     public func path(of file: InboxFile) -> String { inputFolder(file.relative) + "/" + file.name }
 
-    /// Names never taken as inputs: dot files and the usual temporary names of writers.
-    public static func isIgnored(_ name: String) -> Bool {
-        name.hasPrefix(".") || name.hasSuffix(".part") || name.hasSuffix(".tmp") || name.hasSuffix("~")
-    }
-
     /// Renames `name` from the input folder into `.processing/`. False when it is gone (another
     /// event already claimed it).
     public func claim(_ name: String, relative: String) throws(FileError) -> Bool {
@@ -109,7 +104,7 @@ public struct Inbox: Sendable {
             if watch.keepInputs {
                 let folder = archiveFolder(job.relative)
                 try FileIO.makeFolders(folder)
-                let target = Inbox.unused(folder, file)
+                let target = InboxNames.unused(folder, file)
                 if let problem = FileIO.move(from, to: target) {
                     throw FileError(path: from, reason: "cannot move to the archive: " + problem)
                 }
@@ -151,12 +146,12 @@ public struct Inbox: Sendable {
         do { try FileIO.makeFolders(folder) } catch { return ([], error.description) }
         // The report first, so that an input in the failed folder always has its report
         // beside it; taken back if no input could be moved (a retry writes it again).
-        let reportPath = Inbox.unusedReport(folder, job.name)
+        let reportPath = InboxNames.unusedReport(folder, job.name)
         do { try FileIO.writeAtomically(Array(report.utf8), to: reportPath) } catch { return ([], error.description) }
         var moved: [String] = []
         var problem: String?
         for file in job.files.values.sorted() {
-            let target = Inbox.unused(folder, file)
+            let target = InboxNames.unused(folder, file)
             if let reason = FileIO.move(source + "/" + file, to: target) {
                 // Gone: another host of a shared queue moved it.
                 if FileIO.lexists(source + "/" + file) { problem = "cannot move \(source)/\(file) there: " + reason }
@@ -177,33 +172,14 @@ public struct Inbox: Sendable {
         try? FileIO.makeFolders(folder)
         // The report first (an input there always has one); of several hosts refusing the
         // same shared file, those whose move fails take theirs back.
-        let reportPath = Inbox.unusedReport(folder, FileIO.baseName(name))
+        let reportPath = InboxNames.unusedReport(folder, FileIO.baseName(name))
         try? FileIO.writeAtomically(Array(report.utf8), to: reportPath)
-        let target = Inbox.unused(folder, name)
+        let target = InboxNames.unused(folder, name)
         guard FileIO.move(inputFolder(relative) + "/" + name, to: target) == nil else {
             unlink(reportPath)
             return nil
         }
         FileIO.syncFolder(folder)
         return target
-    }
-
-    /// `folder/name`, or `folder/BASE.N.EXT` when that exists: earlier files are never replaced.
-    static func unused(_ folder: String, _ name: String) -> String {
-        let base = FileIO.baseName(name)
-        return unused(folder, base: base, suffix: String(name.dropFirst(base.count)))
-    }
-
-    /// `folder/BASE.error.txt`, or `folder/BASE.N.error.txt` when that exists.
-    static func unusedReport(_ folder: String, _ base: String) -> String { unused(folder, base: base, suffix: ".error.txt") }
-
-    private static func unused(_ folder: String, base: String, suffix: String) -> String {
-        var candidate = folder + "/" + base + suffix
-        var n = 1
-        while FileIO.lexists(candidate) {
-            candidate = folder + "/" + base + ".\(n)" + suffix
-            n += 1
-        }
-        return candidate
     }
 }

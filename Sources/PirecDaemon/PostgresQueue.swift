@@ -84,7 +84,7 @@ final class PostgresQueue: JobQueue {
     }
 
     func offer(_ file: InboxFile, complete: Bool) {
-        guard !Inbox.isIgnored(file.name), let inbox = generation.inbox(file.pipeline),
+        guard !InboxNames.isIgnored(file.name), let inbox = generation.inbox(file.pipeline),
               case let .job(job) = intake.candidate(file, in: inbox) else { return }
         let folder = inbox.inputFolder(job.relative)
         let key = Self.relative(job.relative, job.primary)

@@ -6,6 +6,24 @@ import Foundation
 import PirecCore
 import PirecInference
 
+/// What the targets share across inputs, made once per process.
+public struct FuzzContext: Sendable {
+    /// The fixed plugin catalog the configuration target checks steps against.
+    public let catalog: PluginCatalog
+    /// A folder holding a few files (`taken.png`, `taken.1.png`, `notes`) that the names
+    /// target finds free names beside.
+    public let scratch: String
+    static let taken = ["taken.png", "taken.1.png", "notes"]
+
+    /// `plugins`: folders of built plugins (the shipped ones).
+    public init(plugins: [String]) {
+        catalog = PluginCatalog(directories: plugins, insecure: true)
+        var template = Array("/tmp/pirec-fuzz-XXXXXX".utf8CString)
+        scratch = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        for name in FuzzContext.taken { FileManager.default.createFile(atPath: scratch + "/" + name, contents: nil) }
+    }
+}
+
 public enum FuzzTarget: String, CaseIterable, Sendable {
     /// PNG decoding through libpng (PNGCodec), with pixel and file-size limits.
     case png
@@ -14,17 +32,17 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// safetensors headers and tensor tables (SafeTensorsFile), then the network's layout
     /// (GeneratorModel).
     case safetensors
-    /// Pair names: which half a file is and its partner's name, for fuzzed suffixes.
+    /// Inbox names: which half of a pair a file is and its partner's name (for fuzzed
+    /// suffixes), which names are never inputs, and the free name a moved file gets.
     case names
 
-    /// Runs one input; `catalog` is the fixed plugin catalog the configuration target checks
-    /// steps against (the shipped plugins).
-    public func run(_ bytes: [UInt8], catalog: PluginCatalog) {
+    /// Runs one input.
+    public func run(_ bytes: [UInt8], in context: FuzzContext) {
         switch self {
         case .png: FuzzTarget.png(bytes)
-        case .configuration: FuzzTarget.configuration(bytes, catalog: catalog)
+        case .configuration: FuzzTarget.configuration(bytes, catalog: context.catalog)
         case .safetensors: FuzzTarget.safetensors(bytes)
-        case .names: FuzzTarget.names(bytes)
+        case .names: FuzzTarget.names(bytes, scratch: context.scratch)
         }
     }
 
@@ -85,9 +103,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     }
 
     /// Input: the edge suffix, the colour suffix, then file names, one per line.
-    static func names(_ bytes: [UInt8]) {
+    static func names(_ bytes: [UInt8], scratch: String) {
         let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
         guard lines.count >= 3 else { return }
+        for line in lines.dropFirst(2) { freeName(String(line), in: scratch) }
         let naming = PairNaming(edgeSuffix: String(lines[0]), colorSuffix: String(lines[1]))
         guard naming.problem == nil else { return }  // the configuration refuses these
         for line in lines.dropFirst(2) {
@@ -99,5 +118,22 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             precondition(other.stem == half.stem && other.slot != half.slot && other.partner == FileIO.split(name).name,
                          "\(name) -> \(half.partner) -> \(other.partner)")
         }
+    }
+
+    /// A file name as readdir gives it (no "/", not "." or ".."), moved into `folder`: the
+    /// free name keeps it when free, never names a file there, keeps the extension, and
+    /// `BASE.N.EXT` counts up from 1.
+    static func freeName(_ name: String, in folder: String) {
+        guard !name.isEmpty, name != ".", name != "..", !name.contains("/"), !name.contains("\0"),
+              name.utf8.count <= 200 else { return }
+        _ = InboxNames.isIgnored(name)
+        let path = InboxNames.unused(folder, name)
+        let (parent, file) = FileIO.split(path)
+        precondition(parent == folder && !FileIO.lexists(path), "\(name) -> \(path)")
+        let base = FileIO.baseName(name), ext = String(name.dropFirst(base.count))
+        precondition(file.hasPrefix(base) && file.hasSuffix(ext), "\(name) -> \(file)")
+        precondition(FuzzContext.taken.contains(name) ? file != name : file == name, "\(name) -> \(file)")
+        let report = FileIO.split(InboxNames.unusedReport(folder, base)).name
+        precondition(report.hasPrefix(base) && report.hasSuffix(".error.txt") && !FileIO.lexists(folder + "/" + report))
     }
 }

@@ -10,11 +10,11 @@ import PirecFuzzTargets
 /// What every call needs, made once: libFuzzer calls the entry with no context of ours.
 struct FuzzSetup {
     let target: FuzzTarget
-    let catalog: PluginCatalog
+    let context: FuzzContext
 
     init(target: FuzzTarget, environment: [String: String]) {
         self.target = target
-        catalog = PluginCatalog(directories: environment["PIREC_FUZZ_PLUGINS"].map { [$0] } ?? [], insecure: true)
+        context = FuzzContext(plugins: environment["PIREC_FUZZ_PLUGINS"].map { [$0] } ?? [])
     }
 
     static func fromEnvironment() -> FuzzSetup {
@@ -32,7 +32,7 @@ let setup = FuzzSetup.fromEnvironment()
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    setup.target.run(size == 0 ? [] : Array(UnsafeBufferPointer(start: data, count: size)), catalog: setup.catalog)
+    setup.target.run(size == 0 ? [] : Array(UnsafeBufferPointer(start: data, count: size)), in: setup.context)
     return 0
 }
 
@@ -65,7 +65,7 @@ func runDriver(_ argc: UnsafeMutablePointer<CInt>,
                 FileHandle.standardError.write(Data("pirec-fuzz: cannot read \(path)\n".utf8))
                 exit(1)
             }
-            replay.target.run([UInt8](bytes), catalog: replay.catalog)
+            replay.target.run([UInt8](bytes), in: replay.context)
             print("\(path): ok")
         }
     }

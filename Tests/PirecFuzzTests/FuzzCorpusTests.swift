@@ -9,7 +9,7 @@ import Testing
 
 @Suite struct FuzzCorpusTests {
     static let fuzz = TestPaths.repository + "/Tests/Fuzz"
-    let catalog = PluginCatalog(directories: [TestPaths.build], insecure: true)
+    let context = FuzzContext(plugins: [TestPaths.build])
 
     static func files(_ folder: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted().map { folder + "/" + $0 }
@@ -19,10 +19,10 @@ import Testing
     func everySeedAndRegressionRunsClean(target: FuzzTarget) throws {
         let seeds = FuzzCorpusTests.files("\(FuzzCorpusTests.fuzz)/corpus/\(target.rawValue)")
         #expect(seeds.count >= 3, "the \(target.rawValue) corpus is a start, not empty")
-        #expect(catalog.libraries["generator"] != nil, "the fixed catalog holds the shipped plugins")
+        #expect(context.catalog.libraries["generator"] != nil, "the fixed catalog holds the shipped plugins")
         for path in seeds + FuzzCorpusTests.files("\(FuzzCorpusTests.fuzz)/regressions/\(target.rawValue)") {
             let bytes = try #require(FileManager.default.contents(atPath: path), "\(path)")
-            target.run([UInt8](bytes), catalog: catalog)
+            target.run([UInt8](bytes), in: context)
         }
     }
 }
