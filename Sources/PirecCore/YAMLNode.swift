@@ -89,14 +89,25 @@ public enum YAMLParser {
             guard let root = yaml_document_get_root_node(document) else {
                 return YAMLNode(value: .mapping([]), mark: SourceMark(file: file, line: 1, column: 1))
             }
-            return convert(root, document: document, file: file, depth: 0)
+            var budget = maxNodes
+            return try convert(root, document: document, file: file, depth: 0, budget: &budget)
         }
     }
 
+    /// Nodes a document may expand to, its aliases followed: far beyond any configuration,
+    /// far below what an alias bomb or an alias to its own ancestor makes (the configuration
+    /// fuzzer's find: 2 aliases a level, 64 levels deep).
+    static let maxNodes = 100_000
+
     private static func convert(_ node: UnsafeMutablePointer<yaml_node_t>, document: UnsafeMutablePointer<yaml_document_t>,
-                                file: String, depth: Int) -> YAMLNode {
+                                file: String, depth: Int, budget: inout Int) throws(ConfigError) -> YAMLNode {
         let n = node.pointee
         let mark = SourceMark(file: file, line: Int(n.start_mark.line) + 1, column: Int(n.start_mark.column) + 1)
+        budget -= 1
+        guard budget >= 0 else {
+            throw ConfigError(mark: mark, path: "", message: "the document expands to more than \(maxNodes) nodes "
+                + "through its aliases (an alias to its own ancestor, or aliases of aliases)")
+        }
         // Aliases can make a document a cycle-free but deep graph; cap the depth.
         guard depth < 64 else { return YAMLNode(value: .scalar("", quoted: true), mark: mark) }
         switch n.type {
@@ -110,7 +121,7 @@ public enum YAMLParser {
             var item = n.data.sequence.items.start
             while let current = item, current != n.data.sequence.items.top {
                 if let child = yaml_document_get_node(document, current.pointee) {
-                    items.append(convert(child, document: document, file: file, depth: depth + 1))
+                    items.append(try convert(child, document: document, file: file, depth: depth + 1, budget: &budget))
                 }
                 item = current + 1
             }
@@ -121,8 +132,8 @@ public enum YAMLParser {
             while let current = pair, current != n.data.mapping.pairs.top {
                 if let key = yaml_document_get_node(document, current.pointee.key),
                    let value = yaml_document_get_node(document, current.pointee.value) {
-                    pairs.append((convert(key, document: document, file: file, depth: depth + 1),
-                                  convert(value, document: document, file: file, depth: depth + 1)))
+                    pairs.append((try convert(key, document: document, file: file, depth: depth + 1, budget: &budget),
+                                  try convert(value, document: document, file: file, depth: depth + 1, budget: &budget)))
                 }
                 pair = current + 1
             }

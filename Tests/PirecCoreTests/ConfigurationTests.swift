@@ -131,6 +131,18 @@ import Testing
         }
     }
 
+    /// The configuration fuzzer's find: aliases that expand exponentially (here to 2 million
+    /// nodes; an alias to its own ancestor did the same) took minutes; now a clear error.
+    @Test func refusesAnAliasBomb() {
+        var text = "a: &a [x, x]\n"
+        for (name, previous) in zip(["b", "c", "d", "e", "f"], ["a", "b", "c", "d", "e"]) {
+            text += "\(name): &\(name) [" + Array(repeating: "*\(previous)", count: 10).joined(separator: ", ") + "]\n"
+        }
+        #expect { _ = try Configuration.parse(text, file: "bomb.yaml") } throws: {
+            "\($0)".hasPrefix("bomb.yaml:") && "\($0)".contains("expands to more than 100000 nodes through its aliases")
+        }
+    }
+
     @Test func aSuffixAloneIsNoHalf() {
         let naming = PairNaming()
         #expect(naming.half("_e.png") == nil && naming.half("dir/_c.png") == nil)
