@@ -72,9 +72,11 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     static func configuration(_ bytes: [UInt8], catalog: PluginCatalog) {
         let file = "/fuzz/pirec.yaml"
         guard let text = String(validating: bytes, as: UTF8.self) else { return }
-        // Lines as YAML counts them (CR LF, CR, LF, NEL, LS, PS each end one; isNewline also
-        // counts VT and FF, which only loosens the bound).
-        let lines = text.filter(\.isNewline).count + 1
+        // At most as many lines as YAML counts (CR LF, CR, LF, NEL, LS, PS each end one; CR LF
+        // counted twice only loosens the bound). Scalars, not Characters: a CR between two
+        // letters is not a Character that isNewline.
+        let breaks: Set<Unicode.Scalar> = ["\r", "\n", "\u{85}", "\u{2028}", "\u{2029}"]
+        let lines = text.unicodeScalars.filter(breaks.contains).count + 1
         func checkMarks(_ errors: [ConfigError]) {
             precondition(!errors.isEmpty, "a refusal without a reason")
             for error in errors {
