@@ -108,8 +108,8 @@ public enum FileIO {
 
     /// Creates a folder and its parents (mode 0755); fine if it exists.
     public static func makeFolders(_ path: String) throws(FileError) {
-        var current = path.hasPrefix("/") ? "" : "."
-        for part in path.split(separator: "/") {
+        var current = isAbsolute(path) ? "" : "."
+        for part in components(path) {
             current += "/" + part
             if mkdir(current, 0o755) != 0 && errno != EEXIST {
                 throw FileError(path: path, reason: "cannot create folder: " + describe(errno))
@@ -144,9 +144,27 @@ public enum FileIO {
 
     /// The file name without its extension (a leading dot is not one).
     public static func baseName(_ path: String) -> String {
-        let name = split(path).name
-        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return name }
-        return String(name[..<dot])
+        let name = split(path).name.unicodeScalars
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return String(name) }
+        return String(String.UnicodeScalarView(name[..<dot]))
+    }
+
+    /// What follows `baseName` in the file name: ".png", or "" (by scalar, as baseName cuts).
+    public static func fileExtension(_ path: String) -> String {
+        let name = split(path).name.unicodeScalars
+        return String(String.UnicodeScalarView(name.dropFirst(baseName(path).unicodeScalars.count)))
+    }
+
+    // Paths are cut at "/" and "." by Unicode scalar, not by Character: a name that starts
+    // with a combining mark ("\u{35A}x") makes "/" and that mark one Character, which
+    // Character-wise search and hasPrefix would miss (the names fuzz target's find).
+
+    /// Whether the path starts at the root.
+    public static func isAbsolute(_ path: String) -> Bool { path.unicodeScalars.first == "/" }
+
+    /// The non-empty parts between slashes.
+    static func components(_ path: String) -> [String] {
+        path.unicodeScalars.split(separator: "/").map { String(String.UnicodeScalarView($0)) }
     }
 
     /// True when something (a link included) is at `path`.
@@ -206,17 +224,18 @@ public enum FileIO {
 
     /// Folder and file name of a path ("." when there is no folder part).
     public static func split(_ path: String) -> (folder: String, name: String) {
-        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
-        let folder = String(path[..<slash])
-        return (folder.isEmpty ? "/" : folder, String(path[path.index(after: slash)...]))
+        let scalars = path.unicodeScalars
+        guard let slash = scalars.lastIndex(of: "/") else { return (".", path) }
+        let folder = String(String.UnicodeScalarView(scalars[..<slash]))
+        return (folder.isEmpty ? "/" : folder, String(String.UnicodeScalarView(scalars[scalars.index(after: slash)...])))
     }
 
     /// `path` made absolute against `base` when relative (and `base` against the working
     /// folder), without "." and ".." parts, so logs and sidecars show plain paths.
     public static func resolve(_ path: String, against base: String) -> String {
-        if path.hasPrefix("/") { return normalized(path) }
+        if isAbsolute(path) { return normalized(path) }
         var root = base
-        if !root.hasPrefix("/") {
+        if !isAbsolute(root) {
             var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
             guard getcwd(&buffer, buffer.count) != nil else { return base == "." ? path : base + "/" + path }
             root = String(cBuffer: buffer) + (base == "." ? "" : "/" + base)
@@ -226,8 +245,8 @@ public enum FileIO {
 
     /// An absolute path with "." and ".." taken out lexically.
     static func normalized(_ path: String) -> String {
-        var parts: [Substring] = []
-        for part in path.split(separator: "/") {
+        var parts: [String] = []
+        for part in components(path) {
             if part == "." { continue }
             if part == ".." { _ = parts.popLast(); continue }
             parts.append(part)

@@ -11,7 +11,7 @@ public enum InboxNames {
     /// `folder/name`, or `folder/BASE.N.EXT` when that exists: earlier files are never replaced.
     public static func unused(_ folder: String, _ name: String) -> String {
         let base = FileIO.baseName(name)
-        return unused(folder, base: base, suffix: String(name.dropFirst(base.count)))
+        return unused(folder, base: base, suffix: FileIO.fileExtension(name))
     }
 
     /// `folder/BASE.error.txt`, or `folder/BASE.N.error.txt` when that exists.

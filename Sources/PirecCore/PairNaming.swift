@@ -18,7 +18,7 @@ public struct PairNaming: Sendable, Equatable {
     public var problem: String? {
         let suffixes = [edgeSuffix, colorSuffix]
         if suffixes.contains(where: \.isEmpty) { return "edge and color suffixes must not be empty" }
-        if suffixes.contains(where: { $0.contains("/") || $0.contains(".") }) {
+        if suffixes.contains(where: { $0.unicodeScalars.contains("/") || $0.unicodeScalars.contains(".") }) {
             return "edge and color suffixes must not contain \"/\" or \".\""
         }
         if edgeSuffix.hasSuffix(colorSuffix) || colorSuffix.hasSuffix(edgeSuffix) {
@@ -43,7 +43,7 @@ public struct PairNaming: Sendable, Equatable {
     /// tried first.
     public func half(_ name: String) -> Half? {
         let file = FileIO.split(name).name
-        let base = FileIO.baseName(file), ext = String(file.dropFirst(base.count))
+        let base = FileIO.baseName(file), ext = FileIO.fileExtension(file)
         let slot: Slot, stem: String
         if base.hasSuffix(edgeSuffix) {
             (slot, stem) = (.edge, String(base.dropLast(edgeSuffix.count)))

@@ -114,7 +114,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         for line in lines.dropFirst(2) {
             let name = String(line)
             guard let half = naming.half(name) else { continue }
-            precondition(!half.stem.isEmpty && !half.partner.contains("/"), "\(name): \(half)")
+            precondition(!half.stem.isEmpty && !half.partner.unicodeScalars.contains("/"), "\(name): \(half)")
             // The partner is the other half of the same job, and its partner is this file.
             guard let other = naming.half(half.partner) else { preconditionFailure("\(name): partner \(half.partner) is no half") }
             precondition(other.stem == half.stem && other.slot != half.slot && other.partner == FileIO.split(name).name,
@@ -126,13 +126,13 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// free name keeps it when free, never names a file there, keeps the extension, and
     /// `BASE.N.EXT` counts up from 1.
     static func freeName(_ name: String, in folder: String) {
-        guard !name.isEmpty, name != ".", name != "..", !name.contains("/"), !name.contains("\0"),
+        guard !name.isEmpty, name != ".", name != "..", !name.unicodeScalars.contains("/"), !name.unicodeScalars.contains("\0"),
               name.utf8.count <= 200 else { return }
         _ = InboxNames.isIgnored(name)
         let path = InboxNames.unused(folder, name)
         let (parent, file) = FileIO.split(path)
         precondition(parent == folder && !FileIO.lexists(path), "\(name) -> \(path)")
-        let base = FileIO.baseName(name), ext = String(name.dropFirst(base.count))
+        let base = FileIO.baseName(name), ext = FileIO.fileExtension(name)
         precondition(file.hasPrefix(base) && file.hasSuffix(ext), "\(name) -> \(file)")
         precondition(FuzzContext.taken.contains(name) ? file != name : file == name, "\(name) -> \(file)")
         let report = FileIO.split(InboxNames.unusedReport(folder, base)).name
