@@ -4,6 +4,7 @@
 # phase are arguments so a run fits the time at hand:
 #   training/train_all.sh [RUNS_DIR] [IMITATION] [GENERATING] [RESIDUAL_GENERATING] [REFINEMENT]
 #                         [FINE_TUNE_GENERATOR] [FINE_TUNE_REFINER] [WIDE_GENERATOR] [LONG_GENERATOR]
+#                         [WIDE_REFINER] [COLOUR_REFINER]
 # 1. imitation: edge + ground truth under free-form masks -> ground truth
 # 2. generating: edge + colour domain -> ground truth (direct output), from imitation
 # 3. generating, residual: the same network predicting a correction to the colour domain,
@@ -17,7 +18,10 @@
 #    RUNS_DIR/state (training/state in the repository), so a rerun continues.
 # 7. (wave 3) the generator widened from 32 to 48 channels computing the same function
 #    (train.py --widen), then trained on with a new cosine; minutes count on from step 5.
+#    Then the refiner 20 minutes more on the widened generator's pictures.
 # 8. (wave 4) the same generator 65 minutes more, a new cosine.
+# 9. (wave 5) the refiner grown to read the colour domain too (7 inputs, train.py
+#    --with-color), 55 minutes more on the wave-4 generator's pictures of 1,500 pictures.
 # models/emoji/MODEL_CARD.md says which minutes made the shipped weights.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +34,8 @@ tune_generator=${6:-95}
 tune_refiner=${7:-22}
 wide_generator=${8:-90}
 long_generator=${9:-65}
+wide_refiner=${10:-20}
+colour_refiner=${11:-55}
 width=${WIDTH:-32}
 blocks=${BLOCKS:-4}
 jemalloc=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
@@ -64,10 +70,20 @@ end=$(awk -v a="$tune_generator" -v b="$wide_generator" 'BEGIN { print a + b }')
 python3 training/train.py --phase generating --run "$runs/wide-gen" --resume-state "$state" --widen 48 \
     --minutes "$end" --lr 2e-4 --lr-end 2e-5 --lr-from-minutes "$tune_generator" --crop 64 \
     --crop-minutes "$(awk -v e="$end" 'BEGIN { print e - 10 }')" --gan-after-minutes "$end"
+ref_end=$(awk -v a="$tune_refiner" -v b="$wide_refiner" 'BEGIN { print a + b }')
+python3 training/train.py --phase refinement --run "$runs/wide-ref" --resume-state "$state" \
+    --minutes "$ref_end" --lr 2e-4 --lr-end 2e-5 --lr-from-minutes "$tune_refiner" --crop 64 \
+    --crop-minutes "$(awk -v e="$ref_end" 'BEGIN { print e - 5 }')" --gan-after-minutes "$ref_end" --refine-pictures 600
 # Wave 4: the 48-wide generator on, a new cosine from 1.2e-4, whole pictures for the last 8 minutes.
 long_end=$(awk -v a="$end" -v b="$long_generator" 'BEGIN { print a + b }')
 python3 training/train.py --phase generating --run "$runs/long-gen" --resume-state "$state" --width 48 \
     --minutes "$long_end" --lr 1.2e-4 --lr-end 1.5e-5 --lr-from-minutes "$end" --crop 64 \
     --crop-minutes "$(awk -v e="$long_end" 'BEGIN { print e - 8 }')" --gan-after-minutes "$long_end"
+# Wave 5: the refiner reads the colour domain too; its minutes include making the
+# generator's pictures (about 11 minutes here).
+colour_end=$(awk -v a="$ref_end" -v b="$colour_refiner" 'BEGIN { print a + b }')
+python3 training/train.py --phase refinement --run "$runs/ref7" --resume-state "$state" --residual --with-color \
+    --refine-pictures 1500 --minutes "$colour_end" --lr 1.5e-4 --lr-end 1.5e-5 --lr-from-minutes "$ref_end" \
+    --crop 64 --crop-minutes "$(awk -v e="$colour_end" 'BEGIN { print e - 7 }')" --gan-after-minutes "$colour_end"
 python3 training/export.py "$state/generating.safetensors" models/emoji/generator.safetensors
 python3 training/export.py "$state/refinement.safetensors" models/emoji/refiner.safetensors

@@ -21,7 +21,8 @@ public struct PairNaming: Sendable, Equatable {
         if suffixes.contains(where: { $0.unicodeScalars.contains("/") || $0.unicodeScalars.contains(".") }) {
             return "edge and color suffixes must not contain \"/\" or \".\""
         }
-        if edgeSuffix.hasSuffix(colorSuffix) || colorSuffix.hasSuffix(edgeSuffix) {
+        let (edge, color) = (Array(edgeSuffix.unicodeScalars), Array(colorSuffix.unicodeScalars))
+        if edge.reversed().starts(with: color.reversed()) || color.reversed().starts(with: edge.reversed()) {
             return "edge and color suffixes must differ and neither may end with the other "
                 + "(\"\(edgeSuffix)\", \"\(colorSuffix)\")"
         }
@@ -44,11 +45,18 @@ public struct PairNaming: Sendable, Equatable {
     public func half(_ name: String) -> Half? {
         let file = FileIO.split(name).name
         let base = FileIO.baseName(file), ext = FileIO.fileExtension(file)
+        // By scalar, as FileIO cuts names: a last stem letter such as U+0602 (which joins
+        // the next one into a Character) must not hide the suffix.
+        func cut(_ suffix: String) -> String? {
+            let name = base.unicodeScalars, tail = suffix.unicodeScalars
+            guard name.count >= tail.count, name.suffix(tail.count).elementsEqual(tail) else { return nil }
+            return String(String.UnicodeScalarView(name.dropLast(tail.count)))
+        }
         let slot: Slot, stem: String
-        if base.hasSuffix(edgeSuffix) {
-            (slot, stem) = (.edge, String(base.dropLast(edgeSuffix.count)))
-        } else if base.hasSuffix(colorSuffix) {
-            (slot, stem) = (.color, String(base.dropLast(colorSuffix.count)))
+        if let s = cut(edgeSuffix) {
+            (slot, stem) = (.edge, s)
+        } else if let s = cut(colorSuffix) {
+            (slot, stem) = (.color, s)
         } else {
             return nil
         }

@@ -132,10 +132,15 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         let path = InboxNames.unused(folder, name)
         let (parent, file) = FileIO.split(path)
         precondition(parent == folder && !FileIO.lexists(path), "\(name) -> \(path)")
+        // By scalar, as the names are built (a Character may span the joint, e.g. after U+0602).
+        func starts(_ text: String, _ prefix: String, ends suffix: String) -> Bool {
+            let t = Array(text.unicodeScalars), p = Array(prefix.unicodeScalars), x = Array(suffix.unicodeScalars)
+            return t.starts(with: p) && t.reversed().starts(with: x.reversed()) && t.count >= p.count + x.count
+        }
         let base = FileIO.baseName(name), ext = FileIO.fileExtension(name)
-        precondition(file.hasPrefix(base) && file.hasSuffix(ext), "\(name) -> \(file)")
+        precondition(starts(file, base, ends: ext), "\(name) -> \(file)")
         precondition(FuzzContext.taken.contains(name) ? file != name : file == name, "\(name) -> \(file)")
         let report = FileIO.split(InboxNames.unusedReport(folder, base)).name
-        precondition(report.hasPrefix(base) && report.hasSuffix(".error.txt") && !FileIO.lexists(folder + "/" + report))
+        precondition(starts(report, base, ends: ".error.txt") && !FileIO.lexists(folder + "/" + report))
     }
 }

@@ -148,6 +148,9 @@ import Testing
         #expect(naming.half("_e.png") == nil && naming.half("dir/_c.png") == nil)
         let half = naming.half("a_e.png")
         #expect(half?.stem == "a" && half?.slot == .edge && half?.partner == "a_c.png")
+        // U+0602 joins the next letter into one Character; the suffix is still found.
+        let joined = naming.half("a\u{602}_c.png")
+        #expect(joined?.stem == "a\u{602}" && joined?.slot == .color && joined?.partner == "a\u{602}_e.png")
     }
 
     @Test func reportsSyntaxErrorsWithLineAndColumn() {
