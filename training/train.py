@@ -206,6 +206,16 @@ def load_generator(path, device):
     return net
 
 
+def portable_args(args):
+    """The run's arguments with paths relative to the working folder, so a committed state
+    file names no machine's folders."""
+    out = dict(vars(args))
+    for key in ("data", "run", "resume_state", "generator", "init", "init_safetensors"):
+        if out.get(key) and os.path.isabs(out[key]):
+            out[key] = os.path.relpath(out[key])
+    return out
+
+
 def learning_rate(args, seconds):
     """The step's learning rate: constant, a drop to a third after --lr-drop-minutes, or a
     cosine from --lr down to --lr-end between --lr-from-minutes and --minutes of training."""
@@ -398,7 +408,7 @@ def main():
                 "phase": args.phase, "step": step, "seconds": f"{trained_seconds:.1f}", "width": args.width,
                 "blocks": args.blocks, "in_channels": net.in_channels, "residual": net.residual,
                 "gan_steps": gan_steps,
-                "args": json.dumps(vars(args), sort_keys=True)})
+                "args": json.dumps(portable_args(args), sort_keys=True)})
 
     print(f"phase {args.phase}: width {args.width}, {args.blocks} blocks, {len(data)} pictures, "
           f"batch {args.batch}, device {device}", flush=True)
