@@ -4,11 +4,12 @@
 // queue's database calls. A task started with it as its executor preference runs there,
 // its child tasks too, and so does the default actors' code it calls (SE-0417).
 import Foundation
+import Glibc
 import Synchronization
 
 final class ThreadExecutor: TaskExecutor, Sendable {
     private enum Mode { case running, stopping }
-    private let queue = Mutex<(jobs: [UnownedJob], mode: Mode)>(([], .running))
+    private let queue = Mutex<(jobs: [UnownedJob], mode: Mode, thread: pthread_t?)>(([], .running, nil))
     private let ready = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
 
@@ -25,13 +26,19 @@ final class ThreadExecutor: TaskExecutor, Sendable {
     }
 
     /// Runs the jobs already queued, then ends the thread; jobs enqueued later never run.
+    /// Called on the thread itself (the owner's last reference dropped by a job), it only
+    /// asks: waiting there would never end.
     func stop() {
-        queue.withLock { $0.mode = .stopping }
+        let own = queue.withLock { state in
+            state.mode = .stopping
+            return state.thread.map { pthread_equal($0, pthread_self()) != 0 } ?? false
+        }
         ready.signal()
-        finished.wait()
+        if !own { finished.wait() }
     }
 
     private func loop() {
+        queue.withLock { $0.thread = pthread_self() }
         while true {
             ready.wait()
             let (batch, mode) = queue.withLock { state in
