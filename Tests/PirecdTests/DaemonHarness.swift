@@ -39,6 +39,9 @@ final class DaemonHarness {
             + ["--config", configPath, "--control", root + "/run"]
         var environment = ProcessInfo.processInfo.environment
         for key in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "RUNTIME_DIRECTORY"] { environment[key] = nil }
+        // A crash ends the process at once: Swift's backtracer takes seconds under a
+        // parallel test run, longer than the crash tests wait for a death.
+        environment["SWIFT_BACKTRACE"] = "enable=no"
         environment.merge(extra) { $1 }
         p.environment = environment
         let log = FileHandle(forWritingAtPath: logPath)!
