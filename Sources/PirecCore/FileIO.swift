@@ -159,6 +159,13 @@ public enum FileIO {
     // with a combining mark ("\u{35A}x") makes "/" and that mark one Character, which
     // Character-wise search and hasPrefix would miss (the names fuzz target's find).
 
+    /// `text` without `suffix` at its end, compared by scalar, or nil when it does not end so.
+    public static func dropping(suffix: String, from text: String) -> String? {
+        let scalars = text.unicodeScalars, tail = suffix.unicodeScalars
+        guard scalars.count >= tail.count, scalars.suffix(tail.count).elementsEqual(tail) else { return nil }
+        return String(String.UnicodeScalarView(scalars.dropLast(tail.count)))
+    }
+
     /// Whether the path starts at the root.
     public static func isAbsolute(_ path: String) -> Bool { path.unicodeScalars.first == "/" }
 

@@ -21,8 +21,8 @@ public struct PairNaming: Sendable, Equatable {
         if suffixes.contains(where: { $0.unicodeScalars.contains("/") || $0.unicodeScalars.contains(".") }) {
             return "edge and color suffixes must not contain \"/\" or \".\""
         }
-        let (edge, color) = (Array(edgeSuffix.unicodeScalars), Array(colorSuffix.unicodeScalars))
-        if edge.reversed().starts(with: color.reversed()) || color.reversed().starts(with: edge.reversed()) {
+        if FileIO.dropping(suffix: colorSuffix, from: edgeSuffix) != nil
+            || FileIO.dropping(suffix: edgeSuffix, from: colorSuffix) != nil {
             return "edge and color suffixes must differ and neither may end with the other "
                 + "(\"\(edgeSuffix)\", \"\(colorSuffix)\")"
         }
@@ -47,15 +47,10 @@ public struct PairNaming: Sendable, Equatable {
         let base = FileIO.baseName(file), ext = FileIO.fileExtension(file)
         // By scalar, as FileIO cuts names: a last stem letter such as U+0602 (which joins
         // the next one into a Character) must not hide the suffix.
-        func cut(_ suffix: String) -> String? {
-            let name = base.unicodeScalars, tail = suffix.unicodeScalars
-            guard name.count >= tail.count, name.suffix(tail.count).elementsEqual(tail) else { return nil }
-            return String(String.UnicodeScalarView(name.dropLast(tail.count)))
-        }
         let slot: Slot, stem: String
-        if let s = cut(edgeSuffix) {
+        if let s = FileIO.dropping(suffix: edgeSuffix, from: base) {
             (slot, stem) = (.edge, s)
-        } else if let s = cut(colorSuffix) {
+        } else if let s = FileIO.dropping(suffix: colorSuffix, from: base) {
             (slot, stem) = (.color, s)
         } else {
             return nil

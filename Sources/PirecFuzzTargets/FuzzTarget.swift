@@ -134,8 +134,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         precondition(parent == folder && !FileIO.lexists(path), "\(name) -> \(path)")
         // By scalar, as the names are built (a Character may span the joint, e.g. after U+0602).
         func starts(_ text: String, _ prefix: String, ends suffix: String) -> Bool {
-            let t = Array(text.unicodeScalars), p = Array(prefix.unicodeScalars), x = Array(suffix.unicodeScalars)
-            return t.starts(with: p) && t.reversed().starts(with: x.reversed()) && t.count >= p.count + x.count
+            FileIO.dropping(suffix: suffix, from: text).map { $0.unicodeScalars.starts(with: prefix.unicodeScalars) } ?? false
         }
         let base = FileIO.baseName(name), ext = FileIO.fileExtension(name)
         precondition(starts(file, base, ends: ext), "\(name) -> \(file)")
