@@ -8,9 +8,10 @@ DESTDIR ?=
 # Debian packages the build and the tests need (cc/c++ build the C test plugin and
 # compile the ABI header alone).
 APT_PACKAGES := pkg-config libpng-dev libyaml-dev libopenblas-dev gcc g++ libc6-dev
-# Only the tests: a throw-away PostgreSQL server for the shared-queue tests, and network
-# namespaces (iproute2) to put the hosts across a network link from it.
-TEST_APT_PACKAGES := postgresql iproute2
+# Only the tests: a throw-away PostgreSQL server for the shared-queue tests, network
+# namespaces (iproute2) to put the hosts across a network link from it, and a real browser
+# (headless Chromium) to open `pirec report`'s page.
+TEST_APT_PACKAGES := postgresql iproute2 chromium
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE := .build/release

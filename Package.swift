@@ -63,6 +63,8 @@ let package = Package(
         .target(name: "PirecQueue", dependencies: [
             "PirecCore", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
         ]),
+        // What pirecd did, read back from its job log and sidecars, as an HTML page (`pirec report`).
+        .target(name: "PirecReport"),
         // The daemon: inotify, durable claims, sd_notify, reload, the shared queue's use;
         // `pirecd` is its front door.
         .target(name: "PirecDaemon", dependencies: [
@@ -78,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "pirec",
             dependencies: [
-                "PirecCore", "PirecDaemon", "PirecQueue",
+                "PirecCore", "PirecDaemon", "PirecQueue", "PirecReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

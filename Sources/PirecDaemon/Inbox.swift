@@ -140,23 +140,23 @@ public struct Inbox: Sendable {
     }
 
     /// Moves the job's inputs from `source` to the failed folder with `NAME.error.txt` beside
-    /// them. Returns where they went, and why some could not be moved (they stay claimed).
-    public func fail(_ job: ClaimedJob, from source: String, report: String) -> (moved: [String], problem: String?) {
+    /// them. Returns where each went, and why some could not be moved (they stay claimed).
+    public func fail(_ job: ClaimedJob, from source: String, report: String) -> (moved: [Slot: String], problem: String?) {
         let folder = failedFolder(job.relative)
-        do { try FileIO.makeFolders(folder) } catch { return ([], error.description) }
+        do { try FileIO.makeFolders(folder) } catch { return ([:], error.description) }
         // The report first, so that an input in the failed folder always has its report
         // beside it; taken back if no input could be moved (a retry writes it again).
         let reportPath = InboxNames.unusedReport(folder, job.name)
-        do { try FileIO.writeAtomically(Array(report.utf8), to: reportPath) } catch { return ([], error.description) }
-        var moved: [String] = []
+        do { try FileIO.writeAtomically(Array(report.utf8), to: reportPath) } catch { return ([:], error.description) }
+        var moved: [Slot: String] = [:]
         var problem: String?
-        for file in job.files.values.sorted() {
+        for (slot, file) in job.files.sorted(by: { $0.value < $1.value }) {
             let target = InboxNames.unused(folder, file)
             if let reason = FileIO.move(source + "/" + file, to: target) {
                 // Gone: another host of a shared queue moved it.
                 if FileIO.lexists(source + "/" + file) { problem = "cannot move \(source)/\(file) there: " + reason }
             } else {
-                moved.append(target)
+                moved[slot] = target
             }
         }
         if moved.isEmpty { unlink(reportPath) }

@@ -82,16 +82,17 @@ struct InboxIntake {
     private func refuse(_ file: InboxFile, in inbox: Inbox, _ reason: String) -> Candidate {
         let path = inbox.path(of: file)
         let now = Date().timeIntervalSince1970
-        let record = JobRecord(pipeline: inbox.pipeline.name, inputs: ["file": path], archived: [:], outputs: [],
+        var record = JobRecord(pipeline: inbox.pipeline.name, inputs: ["file": path], archived: [:], outputs: [],
                                steps: [], timings: [], started: now, finished: now,
                                error: JobError(input: path, message: reason), attempt: 0, host: generation.hostName)
         let moved = inbox.reject(file.name, relative: file.relative, report: record.report())
         // Another host of a shared queue may have moved it first: count and log it once.
-        guard moved != nil else { return .none }
+        guard let moved else { return .none }
+        record.archived = ["file": moved]
         counters.add(.failed)
         generation.jobLog?.append(record.logLine())
         logger.warning("input refused", metadata: ["file": "\(path)", "pipeline": "\(inbox.pipeline.name)",
-                                                   "reason": "\(reason)", "moved_to": "\(moved ?? "-")"])
+                                                   "reason": "\(reason)", "moved_to": "\(moved)"])
         return .none
     }
 }

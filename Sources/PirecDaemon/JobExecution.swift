@@ -138,12 +138,13 @@ struct JobExecution: Sendable {
         }
         let (moved, problem) = inbox.fail(job, from: source, report: record.report())
         if let problem { return .blocked(folder: inbox.failedFolder(job.relative), message: problem) }
+        record.archived = moved.stringKeys  // where the inputs went: the failed folder
         finished(&record)
         logger.error("job failed", metadata: ["file": "\(record.inputs.values.sorted().joined(separator: " + "))",
                                               "pipeline": "\(inbox.pipeline.name)",
                                               "step": "\(record.error?.step ?? "-")",
                                               "error": "\(record.error?.message ?? "?")",
-                                              "moved_to": "\(moved.joined(separator: " + "))"])
+                                              "moved_to": "\(moved.values.sorted().joined(separator: " + "))"])
         return .ended
     }
 

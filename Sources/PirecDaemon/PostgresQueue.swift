@@ -204,7 +204,9 @@ final class PostgresQueue: JobQueue {
             counters.add(.done)
         } else {
             record.error = JobError(input: inputs.values.sorted().joined(separator: " + "), message: error ?? "failed")
-            guard inbox.fail(job, from: folder, report: record.report()).problem == nil else { return }
+            let (moved, problem) = inbox.fail(job, from: folder, report: record.report())
+            guard problem == nil else { return }
+            record.archived = moved.stringKeys
             counters.add(.failed)
         }
         generation.jobLog?.append(record.logLine())

@@ -1,5 +1,6 @@
 // pirec: the one-shot command line. Runs a pipeline's chain on files (`pirec run`), checks a
-// configuration (`pirec check`), and lists plugins (`pirec plugins`).
+// configuration (`pirec check`), lists plugins (`pirec plugins`) and shows what pirecd did
+// (`pirec status`, `pirec report`).
 import ArgumentParser
 import PirecCore
 
@@ -19,5 +20,5 @@ struct Pirec: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pirec",
         abstract: "Turn sketches and flat colour into finished pictures.",
-        subcommands: [RunCommand.self, CheckCommand.self, StatusCommand.self, QueueBenchCommand.self, ReloadCommand.self, PluginsCommand.self, BenchCommand.self])
+        subcommands: [RunCommand.self, CheckCommand.self, StatusCommand.self, ReportCommand.self, QueueBenchCommand.self, ReloadCommand.self, PluginsCommand.self, BenchCommand.self])
 }

@@ -91,6 +91,11 @@ let upscaleConfig = """
         let log = d.jobLog()
         #expect(log.filter { $0["status"] as? String == "done" }.count == 4)
         #expect(log.filter { $0["status"] as? String == "failed" }.count == 3)
+        // A failed job's line says where its input went, as a done job's names the archive.
+        for line in log where line["status"] as? String == "failed" {
+            let went = (line["archived_as"] as? [String: String])?.values.first ?? ""
+            #expect(went.hasPrefix(d.root + "/failed/") && FileIO.lexists(went), "\(line)")
+        }
         #expect(d.files("inbox/.processing").isEmpty)
         #expect(d.stop() == 0)
         #expect(d.log.contains("<3>job failed") && d.log.contains("<6>job done") && d.log.contains("<4>input refused"))
