@@ -32,10 +32,12 @@ public final class ChainWorker {
         }
     }
 
-    /// Runs every step on `frame` in order. Throws naming the failing step.
-    public func run(_ frame: Frame) throws(JobError) -> [StepTiming] {
+    /// Runs every step on `frame` in order, calling `entering` with each step's index and
+    /// plugin id before it starts (pirecd's status shows it). Throws naming the failing step.
+    public func run(_ frame: Frame, entering: (Int, String) -> Void = { _, _ in }) throws(JobError) -> [StepTiming] {
         var timings: [StepTiming] = []
         for (index, instance) in instances.enumerated() {
+            entering(index, instance.library.id)
             let start = monotonicSeconds()
             let name = "step \(index + 1) (\(instance.library.id))"
             let timer = pipeline.chain[index].timeout.map { StepTimer(seconds: Double($0), step: name, frame: frame, logger: logger) }

@@ -111,10 +111,11 @@ public struct PipelineRunner: Sendable {
     /// Runs one job and writes `NAME.png` (and `NAME.SLOT.png` for the other slots when the
     /// pipeline keeps intermediates) into `outputFolder`.
     public func run(_ job: Job, worker: ChainWorker, outputFolder: String,
-                    cancellation: CancellationFlag = CancellationFlag()) throws(JobError) -> JobResult {
+                    cancellation: CancellationFlag = CancellationFlag(),
+                    entering: (Int, String) -> Void = { _, _ in }) throws(JobError) -> JobResult {
         let frame = try loadFrame(for: job, cancellation: cancellation)
         let timings: [StepTiming]
-        do { timings = try worker.run(frame) } catch {
+        do { timings = try worker.run(frame, entering: entering) } catch {
             var failure = error
             failure.input = job.inputList
             throw failure

@@ -4,6 +4,7 @@
 // with its verdict. Files in the control folder (systemd's RuntimeDirectory):
 //   pirecd.pid     the daemon's PID
 //   reload.status  "GENERATION\nok\n" or "GENERATION\nfailed\nERRORS..."
+//   status.json    what the daemon is doing (DaemonStatus), for `pirec status`
 import Glibc
 import PirecCore
 
@@ -32,6 +33,7 @@ public struct ControlFiles: Sendable {
 
     public var pidPath: String { folder + "/pirecd.pid" }
     public var statusPath: String { folder + "/reload.status" }
+    public var daemonStatusPath: String { folder + "/status.json" }
 
     public func writePID() throws(FileError) {
         try FileIO.makeFolders(folder)
@@ -46,6 +48,17 @@ public struct ControlFiles: Sendable {
     public func write(_ status: ReloadStatus) {
         let text = "\(status.generation)\n\(status.ok ? "ok" : "failed")\n" + status.errors.map { $0 + "\n" }.joined()
         try? FileIO.writeAtomically(Array(text.utf8), to: statusPath)
+    }
+
+    public func write(_ status: DaemonStatus) {
+        try? FileIO.writeAtomically(status.encoded(), to: daemonStatusPath)
+    }
+
+    /// At a clean stop: no status means no daemon.
+    public func removeDaemonStatus() { unlink(daemonStatusPath) }
+
+    public func readDaemonStatus() -> DaemonStatus? {
+        (try? FileIO.readAll(path: daemonStatusPath, maxBytes: 16 << 20)).flatMap(DaemonStatus.decoded)
     }
 
     public func readStatus() -> ReloadStatus? {

@@ -39,6 +39,10 @@ public final class Daemon {
     private var reloads = 0
     private var lastPing = 0.0
     private var lastStatus = ""
+    private let startedAt = Date().timeIntervalSince1970
+    /// When the configuration in force was loaded (start or the last good reload).
+    private var configLoadedAt = Date().timeIntervalSince1970
+    private var published: DaemonStatus?
 
     /// Loads the configuration and checks every plugin; throws the configuration's errors.
     public init(options: DaemonOptions, logger: Logger) throws {
@@ -144,6 +148,7 @@ public final class Daemon {
     /// all of it loads.
     private func reload() {
         notifier.send("RELOADING=1", "STATUS=reloading " + options.configPath)
+        publish(.reloading)
         logger.notice("reloading", metadata: ["config": "\(options.configPath)"])
         reloads += 1
         do {
@@ -165,6 +170,7 @@ public final class Daemon {
             return
         }
         options.control.write(ReloadStatus(generation: reloads, ok: true, errors: []))
+        configLoadedAt = Date().timeIntervalSince1970
         logger.notice("reloaded", metadata: ["config": "\(options.configPath)", "folders": "\(dispatcher.watcher.count)"])
         lastStatus = statusText()
         notifier.send("READY=1", "STATUS=" + lastStatus)
@@ -174,6 +180,8 @@ public final class Daemon {
     private func shutDown() -> Int32 {
         let running = counters.value(.running)
         notifier.send("STOPPING=1", "STATUS=stopping: finishing \(running) running job(s)")
+        publish(.stopping)
+        defer { options.control.removeDaemonStatus() }
         logger.notice("stopping", metadata: ["running": "\(running)"])
         let timeout = Double(dispatcher.running?.generation.configuration.stopTimeout ?? 0)
         if !dispatcher.stop(timeoutSeconds: timeout, waiting: ping) {
@@ -207,6 +215,52 @@ public final class Daemon {
             notifier.send("STATUS=" + status)
             lastStatus = status
         }
+        publish(.running)
+    }
+
+    // MARK: pirec status
+
+    /// Writes `status.json` into the control folder when what it says has changed.
+    private func publish(_ state: DaemonStatus.State) {
+        guard let generation = dispatcher.running?.generation else { return }
+        let counts = counters.snapshot
+        let queued = dispatcher.queuedByPipeline
+        let configuration = generation.configuration
+        let pipelines = generation.inboxes.map { inbox in
+            let name = inbox.pipeline.name
+            return DaemonStatus.Pipeline(name: name, done: counts.done[name] ?? 0, failed: counts.failed[name] ?? 0,
+                                         queued: queued[inbox.index] ?? 0,
+                                         running: counts.running.values.filter { $0.pipeline == name }.count)
+        }
+        let running = counts.running.values.sorted { $0.started < $1.started }.map {
+            DaemonStatus.Job(pipeline: $0.pipeline, input: $0.input, started: $0.started, step: $0.step + 1,
+                             steps: $0.steps, plugin: $0.plugin)
+        }
+        let failures = counts.failures.map {
+            DaemonStatus.Failure(time: $0.time, pipeline: $0.pipeline, input: $0.input, step: $0.step, error: $0.message)
+        }
+        var models: [String: DaemonStatus.Model] = [:]
+        for inbox in generation.inboxes {
+            for step in generation.steps[inbox.index] ?? [] {
+                for (path, sha256) in step.files.values {
+                    models[path, default: DaemonStatus.Model(file: path, sha256: sha256, pipelines: [])].pipelines
+                        .append(inbox.pipeline.name)
+                }
+            }
+        }
+        let queue = connection.map { "shared: \($0.settings.description) as \($0.settings.host)" } ?? "this host's folders"
+        let trouble = [dispatcher.running?.queue.trouble, counters.trouble].compactMap { $0 }
+        let status = DaemonStatus(
+            pid: getpid(), state: state, started: startedAt, host: generation.hostName,
+            config: FileIO.resolve(options.configPath, against: "."),
+            configLoaded: configLoadedAt, queue: queue, workers: configuration.workers, pipelines: pipelines,
+            running: running, failures: failures,
+            models: models.values.map { m in var m = m; m.pipelines = Array(Set(m.pipelines)).sorted(); return m }
+                .sorted { $0.file < $1.file },
+            trouble: trouble)
+        guard status != published else { return }
+        options.control.write(status)
+        published = status
     }
 }
 

@@ -53,6 +53,12 @@ final class Dispatcher {
     /// Jobs known and not finished: waiting in the queue, handed to the workers, running.
     var queued: Int { running.map { $0.queue.waiting + $0.workers.pending } ?? 0 }
 
+    /// Jobs not started yet, by pipeline index: in the queue or waiting for a worker.
+    var queuedByPipeline: [Int: Int] {
+        guard let running else { return [:] }
+        return running.queue.waitingByPipeline.merging(running.workers.waitingByPipeline, uniquingKeysWith: +)
+    }
+
     // MARK: lifecycle
 
     /// Makes the workers (throws the configuration's errors when plugins do not start), then

@@ -24,6 +24,12 @@ final class FolderQueue: JobQueue {
     }
 
     var waiting: Int { backlog.count - backlogHead + recovered.count }
+    var waitingByPipeline: [Int: Int] {
+        var counts: [Int: Int] = [:]
+        for file in backlog[backlogHead...] { counts[file.pipeline, default: 0] += 1 }
+        for job in recovered { counts[job.pipeline, default: 0] += 1 }
+        return counts
+    }
     var pollSeconds: Double? { nil }
     var trouble: String? { nil }
 

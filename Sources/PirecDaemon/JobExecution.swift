@@ -15,7 +15,8 @@ struct JobExecution: Sendable {
     var stopping = StopFlag()
 
     /// Runs `job` with this worker's `chains`; `isolation` runs a rerun after a crash alone.
-    func execute(_ job: ClaimedJob, chains: [Int: ChainWorker], isolation: RerunAlone) {
+    /// `worker` numbers the thread in the counters (which step each job is in).
+    func execute(_ job: ClaimedJob, chains: [Int: ChainWorker], isolation: RerunAlone, worker: Int) {
         guard let inbox = generation.inbox(job.pipeline), let chain = chains[job.pipeline] else { return }
         var record = JobRecord(pipeline: inbox.pipeline.name, inputs: Self.inputs(job, inbox.inputFolder(job.relative)),
                                archived: [:], outputs: [], steps: generation.steps[job.pipeline] ?? [], timings: [],
@@ -24,6 +25,9 @@ struct JobExecution: Sendable {
         let source = store.inputFolder(job, in: inbox)
         record.inputIDs = JobLedger.inputIDs(job, folder: source)
         let files = record.inputs.values.sorted().joined(separator: " + ")
+        counters.begin(worker: worker, JobCounters.RunningJob(pipeline: inbox.pipeline.name, input: files,
+                                                              started: record.started, steps: inbox.pipeline.chain.count))
+        defer { counters.end(worker: worker) }
         switch store.decide(job, in: inbox) {
         case .finishedBeforeRestart:
             // Killed after writing the outputs but before archiving the inputs.
@@ -46,7 +50,7 @@ struct JobExecution: Sendable {
             if alone {
                 logger.notice("rerunning a job alone after a crash", metadata: ["file": "\(files)", "attempt": "\(attempt)"])
             }
-            isolation.run(alone: alone) { run(job, inbox: inbox, source: source, chain: chain, record: record) }
+            isolation.run(alone: alone) { run(job, inbox: inbox, source: source, chain: chain, record: record, worker: worker) }
         }
     }
 
@@ -58,13 +62,13 @@ struct JobExecution: Sendable {
         case blocked(folder: String, message: String)
     }
 
-    private func run(_ job: ClaimedJob, inbox: Inbox, source: String, chain: ChainWorker, record: JobRecord) {
+    private func run(_ job: ClaimedJob, inbox: Inbox, source: String, chain: ChainWorker, record: JobRecord, worker: Int) {
         guard store.begin(job, attempt: record.attempt, in: inbox) else {
             logger.warning("claim lost to another host before the job started",
                            metadata: ["file": "\(record.inputs.values.sorted().joined(separator: " + "))"])
             return
         }
-        if !persist(record, { attempt(job, inbox: inbox, source: source, chain: chain, record: record) }) {
+        if !persist(record, { attempt(job, inbox: inbox, source: source, chain: chain, record: record, worker: worker) }) {
             store.interrupt(job, attempt: record.attempt, in: inbox)
         }
     }
@@ -87,7 +91,8 @@ struct JobExecution: Sendable {
         return true
     }
 
-    private func attempt(_ job: ClaimedJob, inbox: Inbox, source: String, chain: ChainWorker, record: JobRecord) -> Outcome {
+    private func attempt(_ job: ClaimedJob, inbox: Inbox, source: String, chain: ChainWorker, record: JobRecord,
+                         worker: Int) -> Outcome {
         var record = record
         let runner = PipelineRunner(pipeline: inbox.pipeline, codec: generation.configuration.pngCodec)
         let staging = store.stagingFolder(job, in: inbox)
@@ -95,7 +100,9 @@ struct JobExecution: Sendable {
         let result: JobResult
         do {
             result = try runner.run(Job(name: job.name, inputs: job.files.mapValues { source + "/" + $0 }),
-                                    worker: chain, outputFolder: staging)
+                                    worker: chain, outputFolder: staging) { step, plugin in
+                counters.enter(worker: worker, step: step, plugin: plugin)
+            }
         } catch {
             if case let .output(folder) = error.cause { return .blocked(folder: folder, message: error.message) }
             var e = error
@@ -151,7 +158,7 @@ struct JobExecution: Sendable {
     /// Stamps the end, counts it and writes its job-log line.
     private func finished(_ record: inout JobRecord) {
         if record.finished == 0 { record.finished = Date().timeIntervalSince1970 }
-        counters.add(record.error == nil ? .done : .failed)
+        counters.count(record)
         generation.jobLog?.append(record.logLine())
     }
 

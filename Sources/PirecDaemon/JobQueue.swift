@@ -19,6 +19,9 @@ protocol JobQueue: AnyObject {
     func expire(now: Double)
     /// Files known and not claimed yet, and recovered jobs not yet handed out.
     var waiting: Int { get }
+    /// The same by pipeline index, where the queue can tell (the shared queue's rows are
+    /// counted by `pirec status` from the job table instead).
+    var waitingByPipeline: [Int: Int] { get }
     /// Seconds between rescans of every inbox (for storage whose changes raise no events);
     /// nil when events are enough.
     var pollSeconds: Double? { get }

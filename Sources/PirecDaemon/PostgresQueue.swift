@@ -74,6 +74,7 @@ final class PostgresQueue: JobQueue {
     }
 
     var waiting: Int { sightings.count }
+    var waitingByPipeline: [Int: Int] { [:] }
     var pollSeconds: Double? { Double(connection.settings.poll) }
     var trouble: String? { connection.health.isDown ? "queue unavailable" : nil }
 
@@ -201,14 +202,13 @@ final class PostgresQueue: JobQueue {
             guard let archived = try? inbox.finish(job, from: folder) else { return }
             record.archived = archived.stringKeys
             record.outputs = [outbox + "/" + job.name + ".png"]
-            counters.add(.done)
         } else {
             record.error = JobError(input: inputs.values.sorted().joined(separator: " + "), message: error ?? "failed")
             let (moved, problem) = inbox.fail(job, from: folder, report: record.report())
             guard problem == nil else { return }
             record.archived = moved.stringKeys
-            counters.add(.failed)
         }
+        counters.count(record)
         generation.jobLog?.append(record.logLine())
         logger.notice("moved the inputs of a job that ended as its host died",
                       metadata: ["job": "\(id)", "file": "\(inputs.values.sorted().joined(separator: " + "))",

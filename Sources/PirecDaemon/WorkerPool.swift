@@ -15,6 +15,8 @@ protocol Workers: AnyObject {
     var hasRoom: Bool { get }
     /// Jobs handed over and not finished (waiting or running).
     var pending: Int { get }
+    /// Jobs handed over that wait for a thread, by pipeline index.
+    var waitingByPipeline: [Int: Int] { get }
     func submit(_ job: ClaimedJob)
     /// Lets running jobs finish and takes no more; jobs still waiting are handed back to
     /// their store (on disk they stay claimed for the next start).
@@ -29,6 +31,7 @@ final class WorkerPool: Workers, Sendable {
     private let store: any JobStore
     private let exited = DispatchSemaphore(value: 0)
     private let pendingCount = Atomic<Int>(0)
+    private let waitingByIndex = Mutex<[Int: Int]>([:])
     private let stoppedThreads = Atomic<Int>(0)
     private let stopping = StopFlag()
 
@@ -57,9 +60,8 @@ final class WorkerPool: Workers, Sendable {
                 }
                 ready.signal()
                 while let job = queue.pop() {
-                    counters.add(.running)
-                    execution.execute(job, chains: chains, isolation: isolation)
-                    counters.add(.running, -1)
+                    waitingByIndex.withLock { $0[job.pipeline, default: 1] -= 1 }
+                    execution.execute(job, chains: chains, isolation: isolation, worker: number)
                     pendingCount.subtract(1, ordering: .relaxed)
                     finished()
                 }
@@ -84,9 +86,11 @@ final class WorkerPool: Workers, Sendable {
 
     var hasRoom: Bool { queue.count < queue.capacity }
     var pending: Int { pendingCount.load(ordering: .relaxed) }
+    var waitingByPipeline: [Int: Int] { waitingByIndex.withLock { $0.filter { $0.value > 0 } } }
 
     func submit(_ job: ClaimedJob) {
         pendingCount.add(1, ordering: .relaxed)
+        waitingByIndex.withLock { $0[job.pipeline, default: 0] += 1 }
         queue.push(job)
     }
 
@@ -94,6 +98,7 @@ final class WorkerPool: Workers, Sendable {
         stopping.raise()
         let left = queue.close(waking: threadCount)
         pendingCount.subtract(left.count, ordering: .relaxed)
+        waitingByIndex.withLock { counts in for job in left { counts[job.pipeline, default: 1] -= 1 } }
         for job in left { store.unclaim(job) }
         let deadline = DispatchTime.now() + min(timeoutSeconds, 1e9)
         while stoppedThreads.load(ordering: .relaxed) < threadCount {

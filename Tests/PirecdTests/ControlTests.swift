@@ -167,4 +167,72 @@ final class NotifyListener: @unchecked Sendable {
         #expect(d.waitUntil(timeout: 10) { d.files("outbox").contains("waiting.png") }, "\(d.log)")
         #expect(d.stop() == 0)
     }
+
+    @Test func statusShowsCountsRunningStepsFailuresAndModels() throws {
+        let plugin = TestPaths.temporaryFolder() + "/libpirec-slow.so"
+        try TestProcess.buildCPlugin(plugin, defines: ["TEST_SLOW_MS=1500"])
+        let d = try DaemonHarness(config: """
+            workers: 1
+            model_dir: REPO/models
+            pipelines:
+              - name: up
+                watch: ROOT/inbox
+                output: ROOT/outbox
+                failed: ROOT/failed
+                chain:
+                  - plugin: upscaler
+                    with: { scale: 2 }
+                  - plugin: \(plugin)
+              - name: net
+                watch: ROOT/pairs
+                output: ROOT/pairs-out
+                failed: ROOT/pairs-failed
+                inputs: pair
+                chain:
+                  - plugin: generator
+                    with: { model: emoji/generator.safetensors }
+
+            """)
+        let control = ["--control", d.root + "/run"]
+        let before = try TestProcess.run(TestPaths.pirec, ["status"] + control)
+        #expect(before.status == 3 && before.stdout.contains("pirecd: not running"), "\(before.stdout)\(before.stderr)")
+        #expect(try d.startAndWait(), "\(d.log)")
+        DaemonHarness.put(Array("not a png".utf8), d.root + "/inbox/broken.png")
+        #expect(d.waitUntil(timeout: 10) { d.files("failed").contains("broken.png") })
+        DaemonHarness.put(try DaemonHarness.png(), d.root + "/inbox/slow.png")
+        DaemonHarness.put(try DaemonHarness.png(), d.root + "/inbox/next.png")
+        // While the slow step runs: one job in step 2 of 2 (the slow plugin), one queued.
+        var seen: ProcessResult?
+        #expect(d.waitUntil(timeout: 10) {
+            seen = try? TestProcess.run(TestPaths.pirec, ["status"] + control)
+            return seen?.stdout.contains("step 2/2 (invert)") ?? false
+        }, "\(seen?.stdout ?? "")\(seen?.stderr ?? "")")
+        let during = try #require(seen)
+        #expect(during.status == 0)
+        #expect(during.stdout.contains("pirecd: running (PID \(d.process!.processIdentifier))"), "\(during.stdout)")
+        #expect(during.stdout.contains("configuration: \(d.configPath), loaded "))
+        #expect(during.stdout.contains("pipeline up: 0 done, 1 failed, 1 queued, 1 running\n"), "\(during.stdout)")
+        #expect(during.stdout.contains("pipeline net: 0 done, 0 failed, 0 queued, 0 running\n"))
+        #expect(during.stdout.contains("\(d.root)/failed/broken.png\n    before the chain: cannot read PNG: not a PNG file"),
+                "the failure, where its input lies now: \(during.stdout)")
+        let model = TestPaths.repository + "/models/emoji/generator.safetensors"
+        #expect(during.stdout.contains("  \(model)  sha256 \(try SHA256.file(model).prefix(16))...  (net)"), "\(during.stdout)")
+        #expect(d.waitUntil(timeout: 10) { d.files("outbox").contains("next.png") })
+        let json = try TestProcess.run(TestPaths.pirec, ["status", "--json"] + control)
+        let parsed = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let daemon = parsed?["daemon"] as? [String: Any]
+        let up = (daemon?["pipelines"] as? [[String: Any]])?.first
+        #expect(json.status == 0 && parsed?["running"] as? Bool == true, "\(json.stdout)")
+        #expect(up?["name"] as? String == "up" && up?["done"] as? Int == 2 && up?["failed"] as? Int == 1, "\(json.stdout)")
+        #expect((daemon?["failures"] as? [[String: Any]])?.first?["error"] as? String == "cannot read PNG: not a PNG file (bad signature)")
+        #expect(d.stop() == 0)
+        let after = try TestProcess.run(TestPaths.pirec, ["status"] + control)
+        #expect(after.status == 3 && after.stdout.contains("not running"), "a clean stop takes its status away: \(after.stdout)")
+        // A daemon killed outright leaves its status behind: its PID tells it is gone.
+        #expect(try d.startAndWait(), "\(d.log)")
+        #expect(d.waitUntil(timeout: 5) { FileManager.default.fileExists(atPath: d.root + "/run/status.json") })
+        d.kill9()
+        let killed = try TestProcess.run(TestPaths.pirec, ["status"] + control)
+        #expect(killed.status == 3 && killed.stdout.contains("is gone"), "\(killed.stdout)")
+    }
 }

@@ -39,11 +39,12 @@ final class InlineWorkers: Workers {
 
     var hasRoom: Bool { !stopped }
     var pending: Int { held.count }
+    var waitingByPipeline: [Int: Int] { Dictionary(held.map { ($0.pipeline, 1) }, uniquingKeysWith: +) }
 
     func submit(_ job: ClaimedJob) {
         if holding { return held.append(job) }
         ran.append(job.name)
-        execution.execute(job, chains: chains, isolation: isolation)
+        execution.execute(job, chains: chains, isolation: isolation, worker: 1)
     }
 
     func stop(timeoutSeconds: Double, pollSeconds: Double, waiting: () -> Void) -> Bool {

@@ -149,7 +149,7 @@ final class Cluster {
                 "\(check.stdout)\(check.stderr)")
         let victim = c.hosts[1]
         _ = victim.waitUntil(timeout: 60) { c.results >= 20 }
-        let during = try TestProcess.pirec("status", "--config", victim.configPath)
+        let during = try TestProcess.pirec("status", "--config", victim.configPath, "--control", victim.root + "/run")
         #expect(during.status == 0 && during.stdout.contains("pipeline up: ") && during.stdout.contains("  render-"),
                 "each host's running jobs: \(during.stdout)\(during.stderr)")
         for mark in [60, 180] {
@@ -162,13 +162,16 @@ final class Cluster {
         #expect(c.hosts[0].waitUntil(timeout: 120) { c.results == 320 && c.jobLogs.count == 320 }, "\(c.results)\n\(c.logs)")
         try c.checkEveryJobDoneOnce(singles: 300, pairs: 20)
         #expect(try Int(c.sql("SELECT count(*) FROM pirec_jobs WHERE claims > 1")[0])! >= 2, "the victim's claims were taken over")
-        let after = try TestProcess.pirec("status", "--config", c.hosts[2].configPath)
+        let after = try TestProcess.pirec("status", "--config", c.hosts[2].configPath, "--control", c.hosts[2].root + "/run")
         #expect(after.stdout.contains("pipeline up: 0 queued, 0 running, 300 done, 0 failed\n")
                     && after.stdout.contains("pipeline pairs: 0 queued, 0 running, 20 done, 0 failed\n")
                     && after.stdout.contains("running: none"), "\(after.stdout)\(after.stderr)")
-        let json = try TestProcess.pirec("status", "--config", c.hosts[2].configPath, "--json")
+        #expect(after.status == 0 && after.stdout.contains("pirecd: running") && after.stdout.contains("queue: shared: "),
+                "this host's daemon, then the cluster: \(after.stdout)")
+        let json = try TestProcess.pirec("status", "--config", c.hosts[2].configPath, "--json", "--control", c.hosts[2].root + "/run")
         let parsed = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
-        #expect((parsed?["pipelines"] as? [[String: Any]])?.first?["done"] as? Int == 300, "\(json.stdout)")
+        let cluster = parsed?["cluster"] as? [String: Any]
+        #expect((cluster?["pipelines"] as? [[String: Any]])?.first?["done"] as? Int == 300, "\(json.stdout)")
         #expect(c.jobLogs.allSatisfy { ($0["job_id"] as? Int ?? 0) > 0 }, "job-log lines name their row")
         let byHost = Dictionary(grouping: c.jobLogs, by: { $0["host"] as? String ?? "?" }).mapValues(\.count)
         #expect(byHost.count == 3, "every host worked: \(byHost)")

@@ -152,6 +152,7 @@ check "a dropped file is processed" wait_for 15 C test -s /var/lib/pirec/outbox/
 check "with its sidecar" C test -s /var/lib/pirec/outbox/upscale/first.json
 check "output is 2x (194 wide)" width_is /var/lib/pirec/outbox/upscale/first.png 194
 check "input archived" C test -e /var/lib/pirec/archive/upscale/first.png
+check "pirec status reads the running daemon (RuntimeDirectory)" wait_for 5 bash -c "nsenter -t $LEADER -a /usr/local/bin/pirec status | grep -E '^pipeline upscale: 1 done, 0 failed, 0 queued, 0 running$'"
 
 # ---------------------------------------------------------------- reload
 C cp /opt/test/pirec-scale4.yaml /etc/pirec/pirec.yaml
