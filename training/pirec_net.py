@@ -109,6 +109,22 @@ class Generator(nn.Module):
             self.decoder[9].weight.zero_()
             self.decoder[9].bias.zero_()
 
+    def as_colour_refiner(self):
+        """A 7-input residual refiner (picture, edge, colour domain) started from this
+        generator, as PI-REC starts its refiner from the generator: it reads the edge and
+        the colour domain with the generator's weights, so its features are the
+        generator's own; the picture's weights start at zero and the last layer is zeroed,
+        so it starts by passing the generator's picture through and learns what to add."""
+        refiner = Generator(self.width, self.blocks, 7, residual=True)
+        state = {k: v.detach().clone() for k, v in self.state_dict().items()}
+        first = state["encoder.1.weight"]  # [W, 4, 7, 7]: RGB, edge
+        grown = torch.zeros(first.shape[0], 7, *first.shape[2:])
+        grown[:, 3] = first[:, 3]
+        grown[:, 4:7] = first[:, :3]
+        state["encoder.1.weight"] = grown
+        refiner.load_state_dict(state)
+        refiner.start_residual()
+        return refiner
 
     def widened(self, width, in_channels=None):
         """This network at a larger width (and with more input channels), computing the same

@@ -7,8 +7,9 @@ Phases (the paper's architecture figure), each a run of this script:
   refinement  input: the frozen generator's output + edge -> ground truth (initialised from
               the generator); with --with-color the colour domain too (7 input channels)
 Each phase trains with a PatchGAN discriminator (spectral norm), carried over between
-phases. Losses: L1 + adversarial (hinge) + discriminator feature matching; no perceptual
-or style loss (they need pretrained VGG weights, which we do not download).
+phases. Losses: L1 + adversarial (hinge) + discriminator feature matching, and with --ssim
+a structural term, 1 - SSIM as evaluate.py measures it; no perceptual or style loss (they
+need pretrained VGG weights, which we do not download).
 
 Data: training/data/train.npz from training/dataset.py (inputs made by pirec's own
 plugins and hand-drawn-style flat variants, four per picture, part of the pictures on
@@ -141,6 +142,22 @@ class Batches:
         self.pictures = out
 
 
+def ssim(a, b, window=7):
+    """Mean SSIM of images in [0, 1] as scikit-image's structural_similarity computes it
+    (evaluate.py's measure): a uniform 7x7 window, sample covariances (N / (N - 1)),
+    K1 0.01, K2 0.03, averaged over the windows that lie inside the picture and over the
+    channels. Differentiable, so 1 - ssim is a loss."""
+    mean = lambda t: F.avg_pool2d(t, window, stride=1)  # noqa: E731
+    n = window * window
+    mu_a, mu_b = mean(a), mean(b)
+    var_a = (mean(a * a) - mu_a * mu_a) * n / (n - 1)
+    var_b = (mean(b * b) - mu_b * mu_b) * n / (n - 1)
+    cov = (mean(a * b) - mu_a * mu_b) * n / (n - 1)
+    c1, c2 = 0.01 ** 2, 0.03 ** 2
+    s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a ** 2 + mu_b ** 2 + c1) * (var_a + var_b + c2))
+    return s.mean()
+
+
 STATE_PREFIXES = ("net", "ema", "disc")
 WARMUP_STEPS = 200  # re-warm Adam after resuming from a state file (its moments are not kept)
 
@@ -262,6 +279,9 @@ def main():
                     help="refinement: the refiner reads the colour domain too (7 input channels: "
                          "picture, edge, colour); a 4-input network loaded is grown, its new inputs "
                          "starting ignored")
+    ap.add_argument("--from-generator", action="store_true",
+                    help="refinement, a new run: start the refiner from the frozen generator itself "
+                         "(its width; pirec_net.Generator.as_colour_refiner) instead of a network of its own")
     ap.add_argument("--refine-pictures", type=int, default=0,
                     help="refinement: train on this many of the pictures (0: all), so the generator's "
                          "pictures of them are made in minutes (about 30 a second on 2 cores)")
@@ -270,6 +290,9 @@ def main():
                     help="predict a correction to the RGB input (output = input + tanh); started from a "
                          "direct generator (--init), its last layer is zeroed so training starts at the input")
     ap.add_argument("--l1", type=float, default=1.0)
+    ap.add_argument("--ssim", type=float, default=0.0,
+                    help="weight of 1 - SSIM (scikit-image's, as evaluate.py measures) beside L1: "
+                         "it punishes speckle in flat areas, which L1 barely sees")
     ap.add_argument("--adv", type=float, default=0.01)
     ap.add_argument("--fm", type=float, default=0.1)
     ap.add_argument("--gan-after-minutes", type=float, default=0,
@@ -306,8 +329,18 @@ def main():
     state_file = os.path.join(args.resume_state, f"{args.phase}.safetensors") if args.resume_state else None
 
     in_channels = 7 if args.with_color else 4
-    if args.with_color and args.phase != "refinement":
-        sys.exit("--with-color is for the refinement phase")
+    if (args.with_color or args.from_generator) and args.phase != "refinement":
+        sys.exit("--with-color and --from-generator are for the refinement phase")
+    if args.from_generator and not args.with_color:
+        sys.exit("--from-generator makes a refiner that reads the colour domain: add --with-color")
+    frozen = None
+    if args.phase == "refinement":
+        source = args.generator or (os.path.join(args.resume_state, "generating.safetensors")
+                                    if args.resume_state else None)
+        if not source:
+            sys.exit("refinement needs --generator (the trained generating phase) or --resume-state")
+        frozen = load_generator(source, device)
+        print(f"refining the pictures of {source}")
     net = Generator(args.width, args.blocks, in_channels, residual=args.residual).to(device)
     disc = Discriminator().to(device)
     step, trained_seconds, warm_from, gan_steps = 0, 0.0, None, 0
@@ -351,6 +384,10 @@ def main():
                             residual=args.residual).to(device)
             net.load_state_dict(weights)
             print(f"generator initialised from {args.init_safetensors}")
+        if args.from_generator:
+            net = frozen.as_colour_refiner().to(device)
+            print(f"refiner started from the generator (width {net.width}): its features, the "
+                  f"picture's weights and the last layer at zero, so it starts as the identity")
     rng = np.random.default_rng(args.seed + step)
     ema = copy.deepcopy(net).eval()
     if ema_state is not None:
@@ -371,15 +408,6 @@ def main():
     if args.resume and os.path.exists(last):
         opt_g.load_state_dict(state["opt_g"])
         opt_d.load_state_dict(state["opt_d"])
-
-    frozen = None
-    if args.phase == "refinement":
-        source = args.generator or (os.path.join(args.resume_state, "generating.safetensors")
-                                    if args.resume_state else None)
-        if not source:
-            sys.exit("refinement needs --generator (the trained generating phase) or --resume-state")
-        frozen = load_generator(source, device)
-        print(f"refining the pictures of {source}")
 
     data = Batches(args.data, args.batch, rng)
     if frozen is not None:
@@ -456,9 +484,12 @@ def main():
             opt_d.step()
             gan_steps += 1
 
-        # Generator: L1 (+ adversarial + feature matching).
+        # Generator: L1 (+ structure) (+ adversarial + feature matching).
         opt_g.zero_grad(set_to_none=True)
         loss_g = args.l1 * l1
+        if args.ssim:
+            structure = ssim(fake, gt)
+            loss_g = loss_g + args.ssim * (1 - structure)
         if gan:
             fake_logits, fake_features = disc(fake)
             with torch.no_grad():
@@ -481,7 +512,8 @@ def main():
         if time.time() - window >= 30:
             rate = seen / (time.time() - window)
             print(f"[{args.phase}] step {step} {trained_seconds / 60:5.1f} min | L1 {l1.item():.4f} "
-                  f"adv {adv.item():+.3f} fm {fm.item():.4f} D {loss_d.item():.3f} | lr {lr:.1e} | "
+                  + (f"SSIM {structure.item():.4f} " if args.ssim else "")
+                  + f"adv {adv.item():+.3f} fm {fm.item():.4f} D {loss_d.item():.3f} | lr {lr:.1e} | "
                   f"{rate:.1f} img/s", flush=True)
             window, seen = time.time(), 0
     save()
