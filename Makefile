@@ -44,7 +44,11 @@ header-check:
 	  c++ -x c++ -std=c++11 -Wall -Wextra -Werror -pedantic -I $(PLUGIN_HEADER) -o /dev/null -
 	@echo "pirec_plugin.h compiles alone as C99 and C++11"
 
+# The Prometheus project's Python client parses pirecd's /metrics in the tests.
+TEST_PIP_PACKAGES := prometheus-client==0.26.0
+
 test: deps test-deps header-check
+	python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install -q $(TEST_PIP_PACKAGES)
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(MAKE) soak-short

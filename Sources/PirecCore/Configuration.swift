@@ -28,13 +28,15 @@ public struct Configuration: Sendable {
     /// pirecd: the job queue shared with other hosts in PostgreSQL; nil for the single-host
     /// queue on the inboxes themselves.
     public var queue: QueueSettings?
+    /// pirecd: where to serve Prometheus metrics (`/metrics`); nil for none.
+    public var metrics: MetricsAddress?
 
     public func pipeline(named name: String) -> Pipeline? { pipelines.first { $0.name == name } }
 
     public var pngCodec: PNGCodec { PNGCodec(maxPixels: maxPixels, maxFileBytes: maxFileBytes) }
 
     static let topKeys = ["plugin_dir", "model_dir", "workers", "max_pixels", "max_file_bytes", "pipelines",
-                          "job_log", "max_attempts", "stop_timeout", "insecure_plugins", "queue"]
+                          "job_log", "max_attempts", "stop_timeout", "insecure_plugins", "queue", "metrics"]
     static let pipelineKeys = ["name", "watch", "output", "failed", "archive", "keep_inputs", "recursive",
                                "pair_timeout", "inputs", "pair_suffixes", "keep_intermediates", "output_slot", "chain"]
 
@@ -79,6 +81,12 @@ public struct Configuration: Sendable {
         if let node = top["stop_timeout"], let n = reader.int(node, "stop_timeout", in: 0...3600) { config.stopTimeout = n }
         if let node = top["insecure_plugins"], let b = reader.bool(node, "insecure_plugins") { config.insecurePlugins = b }
         if let node = top["queue"] { config.queue = readQueue(node, reader: &reader) }
+        if let node = top["metrics"], let text = reader.string(node, "metrics") {
+            switch MetricsAddress.parse(text) {
+            case let .success(address): config.metrics = address
+            case let .failure(error): reader.fail(node, "metrics", error.message)
+            }
+        }
         if let node = top["pipelines"] {
             if let items = reader.list(node, "pipelines") {
                 if items.isEmpty { reader.fail(node, "pipelines", "expected at least one pipeline") }

@@ -29,7 +29,10 @@ public final class Daemon {
     private let logger: Logger
     private let notifier: SystemdNotifier
     private let wake: WakePipe
-    private let counters = JobCounters()
+    private let metrics = DaemonMetrics()
+    private let counters: JobCounters
+    /// `/metrics`, when the configuration has `metrics:` (fixed until restart).
+    private var metricsServer: MetricsServer?
     private let dispatcher: Dispatcher
     /// The shared queue, when the configuration has a `queue:` block (fixed until restart).
     private let connection: QueueConnection?
@@ -50,6 +53,7 @@ public final class Daemon {
         self.logger = logger
         notifier = SystemdNotifier(environment: options.environment)
         wake = try WakePipe()
+        counters = JobCounters(metrics: metrics)
         let first = try Generation.load(options)
         self.first = first
         let connection = first.configuration.queue.map {
@@ -114,6 +118,18 @@ public final class Daemon {
     private func startFirst() -> Bool {
         guard let generation = first else { return false }
         first = nil
+        if let address = generation.configuration.metrics {
+            do {
+                let server = try MetricsServer(address: address, inherited: MetricsServer.inheritedSocket(environment: options.environment),
+                                               metrics: metrics)
+                metricsServer = server
+                logger.info("serving metrics", metadata: ["address": "\(server.listening)", "path": "/metrics"])
+            } catch {
+                logger.error("cannot serve metrics", metadata: ["address": "\(address)", "error": "\(error)"])
+                return false
+            }
+        }
+        metrics.models(generation.modelFiles)
         do { try dispatcher.start(generation) } catch let error as ConfigErrors {
             for e in error.errors { logger.error("configuration error", metadata: ["error": "\(e)"]) }
             return false
@@ -157,20 +173,28 @@ public final class Daemon {
                 throw ConfigErrors([ConfigError(mark: SourceMark(file: options.configPath, line: 1, column: 1), path: "queue",
                                                 message: "the `queue:` block changed: restart pirecd to change queues")])
             }
+            if next.configuration.metrics != dispatcher.running?.generation.configuration.metrics {
+                throw ConfigErrors([ConfigError(mark: SourceMark(file: options.configPath, line: 1, column: 1), path: "metrics",
+                                                message: "`metrics:` changed: restart pirecd to serve them elsewhere")])
+            }
             try dispatcher.reload(to: next, waiting: ping)
         } catch let error as ConfigErrors {
             for e in error.errors { logger.error("configuration error; keeping the running one", metadata: ["error": "\(e)"]) }
+            metrics.reloaded(ok: false)
             options.control.write(ReloadStatus(generation: reloads, ok: false, errors: error.errors.map(\.description)))
             notifier.send("READY=1", "STATUS=" + statusText() + " (reload failed: kept the old configuration)")
             return
         } catch {
             logger.error("cannot watch after reload", metadata: ["error": "\(error)"])
+            metrics.reloaded(ok: false)
             options.control.write(ReloadStatus(generation: reloads, ok: false, errors: ["\(error)"]))
             notifier.send("READY=1", "STATUS=" + statusText())
             return
         }
         options.control.write(ReloadStatus(generation: reloads, ok: true, errors: []))
         configLoadedAt = Date().timeIntervalSince1970
+        metrics.reloaded(ok: true)
+        if let generation = dispatcher.running?.generation { metrics.models(generation.modelFiles) }
         logger.notice("reloaded", metadata: ["config": "\(options.configPath)", "folders": "\(dispatcher.watcher.count)"])
         lastStatus = statusText()
         notifier.send("READY=1", "STATUS=" + lastStatus)
@@ -187,6 +211,7 @@ public final class Daemon {
         if !dispatcher.stop(timeoutSeconds: timeout, waiting: ping) {
             logger.warning("stop_timeout reached; unfinished jobs stay claimed for the next start")
         }
+        metricsServer?.close()
         logger.notice("stopped", metadata: ["done": "\(counters.value(.done))", "failed": "\(counters.value(.failed))"])
         return 0
     }
@@ -232,6 +257,8 @@ public final class Daemon {
                                          queued: queued[inbox.index] ?? 0,
                                          running: counts.running.values.filter { $0.pipeline == name }.count)
         }
+        metrics.gauges(queued: Dictionary(pipelines.map { ($0.name, $0.queued) }, uniquingKeysWith: +),
+                       running: Dictionary(pipelines.map { ($0.name, $0.running) }, uniquingKeysWith: +))
         let running = counts.running.values.sorted { $0.started < $1.started }.map {
             DaemonStatus.Job(pipeline: $0.pipeline, input: $0.input, started: $0.started, step: $0.step + 1,
                              steps: $0.steps, plugin: $0.plugin)
@@ -248,6 +275,7 @@ public final class Daemon {
                 }
             }
         }
+
         let queue = connection.map { "shared: \($0.settings.description) as \($0.settings.host)" } ?? "this host's folders"
         let trouble = [dispatcher.running?.queue.trouble, counters.trouble].compactMap { $0 }
         let status = DaemonStatus(

@@ -53,6 +53,13 @@ final class Generation: Sendable {
 
     func inbox(_ index: Int) -> Inbox? { inboxes.first { $0.index == index } }
 
+    /// Every model file the chains load (path parameters), once each.
+    var modelFiles: [(path: String, sha256: String)] {
+        var seen: [String: String] = [:]
+        for records in steps.values { for step in records { for file in step.files.values { seen[file.path] = file.sha256 } } }
+        return seen.keys.sorted().map { ($0, seen[$0]!) }
+    }
+
     /// One worker's plugin states for every watched pipeline, by pipeline index. Call it on
     /// the thread that will use them.
     func makeChains(logger: Logger) throws(ConfigErrors) -> [Int: ChainWorker] {

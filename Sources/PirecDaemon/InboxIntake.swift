@@ -89,6 +89,7 @@ struct InboxIntake {
         // Another host of a shared queue may have moved it first: count and log it once.
         guard let moved else { return .none }
         record.archived = ["file": moved]
+        record.refused = true
         counters.count(record)
         generation.jobLog?.append(record.logLine())
         logger.warning("input refused", metadata: ["file": "\(path)", "pipeline": "\(inbox.pipeline.name)",

@@ -40,6 +40,10 @@ final class JobCounters: Sendable {
 
     private let state = Mutex(Snapshot())
     private let problem = Mutex<String?>(nil)
+    /// The Prometheus series every job's end also feeds (pirecd with `metrics:`).
+    let metrics: DaemonMetrics?
+
+    init(metrics: DaemonMetrics? = nil) { self.metrics = metrics }
 
     /// Why jobs cannot finish ("cannot write /outbox: no space left on device; retrying"),
     /// nil when nothing stops them.
@@ -50,6 +54,7 @@ final class JobCounters: Sendable {
 
     /// Counts a job that ended (its job-log line is `record`'s), done or failed.
     func count(_ record: JobRecord) {
+        metrics?.count(record)
         state.withLock { s in
             guard let error = record.error else {
                 s.done[record.pipeline, default: 0] += 1

@@ -24,6 +24,7 @@ struct JobExecution: Sendable {
                                host: generation.hostName, jobID: store.jobID(job))
         let source = store.inputFolder(job, in: inbox)
         record.inputIDs = JobLedger.inputIDs(job, folder: source)
+        record.dropped = job.files.values.compactMap { FileIO.modified(source + "/" + $0) }.min()
         let files = record.inputs.values.sorted().joined(separator: " + ")
         counters.begin(worker: worker, JobCounters.RunningJob(pipeline: inbox.pipeline.name, input: files,
                                                               started: record.started, steps: inbox.pipeline.chain.count))

@@ -32,6 +32,10 @@ public struct JobRecord {
     public var host = HostProcess.hostName
     /// Its row in the shared queue's job table; nil with the single-host queue.
     public var jobID: Int64?
+    /// A file refused before it made a job (a half pair, a link, not part of a pair).
+    public var refused = false
+    /// When its inputs were last written (dropped), seconds since 1970: the metrics' latency.
+    public var dropped: Double?
 
     static func json(_ s: String) -> String { JSONText.string(s) }
 

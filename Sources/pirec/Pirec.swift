@@ -20,5 +20,6 @@ struct Pirec: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pirec",
         abstract: "Turn sketches and flat colour into finished pictures.",
+        version: "\(PirecVersion.current) (plugin ABI \(PirecVersion.abi))",
         subcommands: [RunCommand.self, CheckCommand.self, StatusCommand.self, ReportCommand.self, QueueBenchCommand.self, ReloadCommand.self, PluginsCommand.self, BenchCommand.self])
 }

@@ -10,7 +10,8 @@ import PirecDaemon
 struct Pirecd: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pirecd",
-        abstract: "Watch the configured folders and run each dropped file through its pipeline.")
+        abstract: "Watch the configured folders and run each dropped file through its pipeline.",
+        version: "\(PirecVersion.current) (plugin ABI \(PirecVersion.abi))")
 
     @Option(name: .long, help: "Configuration file.") var config: String = "/etc/pirec/pirec.yaml"
     @Option(name: .long, help: "Control folder for `pirec reload` (default: $RUNTIME_DIRECTORY, else /run/pirec).")
