@@ -123,6 +123,7 @@ install-files:
 	install -m 644 etc/pirec/README.md $(DESTDIR)$(PREFIX)/share/doc/pirec/config.md
 	install -m 644 README.md $(DESTDIR)$(PREFIX)/share/doc/pirec/README.md
 	sed 's#/usr/local#$(PREFIX)#g; s#/etc/pirec#$(SYSCONFDIR)/pirec#g' systemd/pirecd.service > $(DESTDIR)$(UNITDIR)/pirecd.service
+	sed 's#/usr/local#$(PREFIX)#g; s#/etc/pirec#$(SYSCONFDIR)/pirec#g' systemd/pirecd-metrics.socket > $(DESTDIR)$(UNITDIR)/pirecd-metrics.socket
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/pirec/pirec.yaml ]; then \
 	  echo "keeping the existing $(DESTDIR)$(SYSCONFDIR)/pirec/pirec.yaml"; \
 	else \
@@ -134,8 +135,9 @@ install-files:
 # Removes what `make install` put in place; keeps /var/lib/pirec (your files), the pirec
 # user, and /etc/pirec/pirec.yaml when you changed it.
 uninstall:
-	-@[ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ] && systemctl disable --now pirecd.service 2>/dev/null; true
-	rm -f $(DESTDIR)$(PREFIX)/bin/pirec $(DESTDIR)$(PREFIX)/bin/pirecd $(DESTDIR)$(UNITDIR)/pirecd.service
+	-@[ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ] && systemctl disable --now pirecd-metrics.socket pirecd.service 2>/dev/null; true
+	rm -f $(DESTDIR)$(PREFIX)/bin/pirec $(DESTDIR)$(PREFIX)/bin/pirecd $(DESTDIR)$(UNITDIR)/pirecd.service \
+	  $(DESTDIR)$(UNITDIR)/pirecd-metrics.socket
 	rm -rf $(DESTDIR)$(PREFIX)/lib/pirec $(DESTDIR)$(PREFIX)/share/pirec $(DESTDIR)$(PREFIX)/share/doc/pirec
 	@if sed 's#/usr/local#$(PREFIX)#g' etc/pirec/pirec.yaml | cmp -s - $(DESTDIR)$(SYSCONFDIR)/pirec/pirec.yaml; then \
 	  rm -f $(DESTDIR)$(SYSCONFDIR)/pirec/pirec.yaml; rmdir $(DESTDIR)$(SYSCONFDIR)/pirec 2>/dev/null; \

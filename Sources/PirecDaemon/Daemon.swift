@@ -125,7 +125,10 @@ public final class Daemon {
                 metricsServer = server
                 logger.info("serving metrics", metadata: ["address": "\(server.listening)", "path": "/metrics"])
             } catch {
-                logger.error("cannot serve metrics", metadata: ["address": "\(address)", "error": "\(error)"])
+                // Under systemd the unit has no network of its own: the socket must come from it.
+                let hint = options.environment["INVOCATION_ID"] == nil ? ""
+                    : "; under systemd pirecd has no network: enable pirecd-metrics.socket (stop pirecd first)"
+                logger.error("cannot serve metrics", metadata: ["address": "\(address)", "error": "\(error)\(hint)"])
                 return false
             }
         }

@@ -29,7 +29,8 @@ final class MetricsServer {
         do {
             if let inherited {
                 channel = try bootstrap.withBoundSocket(inherited).wait()
-                listening = "the socket systemd passed (\(channel.localAddress.map { "\($0)" } ?? "fd \(inherited)"))"
+                let local = channel.localAddress.map { $0.pathname ?? "\($0.ipAddress ?? "?"):\($0.port ?? 0)" }
+                listening = "\(local ?? "descriptor \(inherited)") (the socket systemd passed)"
             } else {
                 switch address {
                 case let .tcp(host, port): channel = try bootstrap.bind(host: host, port: port).wait()

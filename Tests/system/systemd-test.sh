@@ -78,6 +78,7 @@ sed 's/scale: 2/scale: 4/' "$RUN/pirec.yaml" > "$RUN/pirec-scale4.yaml"
 printf 'pipelines:\n  - name: upscale\n    chain: [ { plugin: upscaler, with: { scale: 3 } } ]\n' > "$RUN/pirec-bad.yaml"
 # The test's only change to the unit: a short watchdog, so a hang is caught in seconds.
 printf '[Service]\nWatchdogSec=3\n' > "$RUN/watchdog.conf"
+{ echo "metrics: 127.0.0.1:9464"; cat "$RUN/pirec-scale4.yaml"; } > "$RUN/pirec-metrics.yaml"
 
 # ---------------------------------------------------------------- boot
 timeout -k 5 600 systemd-nspawn --quiet --directory="$ROOTFS" --machine="$MACHINE" \
@@ -184,6 +185,21 @@ MAIN1=$(C systemctl show -P MainPID $U)
 C sh -c 'kill -STOP "$1"' sh "$MAIN1"   # as a hang: the main loop stops pinging
 check "watchdog restarts a hung daemon" wait_for 30 bash -c "p=\$(nsenter -t $LEADER -a systemctl show -P MainPID $U); [ \"\$p\" != 0 ] && [ \"\$p\" != $MAIN1 ] && nsenter -t $LEADER -a systemctl is-active $U"
 check "journal says watchdog timeout" bash -c "nsenter -t $LEADER -a journalctl -u $U --no-pager | grep -q 'Watchdog timeout'"
+
+# ---------------------------------------------------------------- metrics through the socket unit
+# The service keeps PrivateNetwork=yes and AF_UNIX only: systemd listens and passes the socket.
+# systemd refuses to start a socket unit while its service runs: stop, enable, start.
+C systemctl stop $U
+C cp /opt/test/pirec-metrics.yaml /etc/pirec/pirec.yaml
+check "systemctl enable --now pirecd-metrics.socket" C systemctl enable --now pirecd-metrics.socket
+check "start with metrics: in the configuration" C systemctl start $U
+scrape() {  # GET /metrics from inside the container with bash's /dev/tcp (no curl there)
+  C bash -c 'exec 3<>/dev/tcp/127.0.0.1/9464 && printf "GET /metrics HTTP/1.0\r\n\r\n" >&3 && cat <&3'
+}
+drop metrics1
+check "a job is counted on /metrics" wait_for 15 bash -c "$(declare -f C scrape); LEADER=$LEADER; scrape | grep -E '^pirec_jobs_total\{pipeline=\"upscale\",status=\"done\"\} 1'"
+check "the journal says it serves the socket systemd passed" bash -c "nsenter -t $LEADER -a journalctl -u $U --no-pager | grep -q 'serving metrics address=\"127.0.0.1:9464 (the socket systemd passed)\"'"
+check "the service still has no network of its own" bash -c "[[ \$(nsenter -t $LEADER -a systemctl show -P PrivateNetwork $U) = yes ]]"
 
 # ---------------------------------------------------------------- stop loses nothing
 wait_for 20 bash -c "nsenter -t $LEADER -a systemctl is-active $U" >/dev/null
