@@ -50,8 +50,10 @@ public struct ControlFiles: Sendable {
         try? FileIO.writeAtomically(Array(text.utf8), to: statusPath)
     }
 
+    /// Not durable: it says what the running daemon does now, means nothing after a crash,
+    /// and is rewritten often (no fsync on the dispatcher's thread).
     public func write(_ status: DaemonStatus) {
-        try? FileIO.writeAtomically(status.encoded(), to: daemonStatusPath)
+        try? FileIO.writeAtomically(status.encoded(), to: daemonStatusPath, durable: false)
     }
 
     /// At a clean stop: no status means no daemon.

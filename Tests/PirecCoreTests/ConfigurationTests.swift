@@ -64,7 +64,7 @@ import Testing
             let lines = "\(error)".split(separator: "\n").map(String.init)
             return lines == [
                 "c.yaml:1:10: workers: expected an integer in 1...256, got \"many\"",
-                "c.yaml:2:1: colour: unknown key (known keys: plugin_dir, model_dir, workers, max_pixels, max_file_bytes, pipelines, job_log, max_attempts, stop_timeout, insecure_plugins, queue)",
+                "c.yaml:2:1: colour: unknown key (known keys: plugin_dir, model_dir, workers, max_pixels, max_file_bytes, pipelines, job_log, max_attempts, stop_timeout, insecure_plugins, queue, metrics)",
                 "c.yaml:5:13: pipelines[0].inputs: expected single or pair, got \"triple\"",
                 "c.yaml:8:15: pipelines[0].chain[0].with: expected a mapping of parameters, got a list",
                 "c.yaml:10:12: pipelines[1].chain: expected at least one step",

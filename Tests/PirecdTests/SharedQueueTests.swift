@@ -149,7 +149,12 @@ final class Cluster {
                 "\(check.stdout)\(check.stderr)")
         let victim = c.hosts[1]
         _ = victim.waitUntil(timeout: 60) { c.results >= 20 }
-        let during = try TestProcess.pirec("status", "--config", victim.configPath, "--control", victim.root + "/run")
+        // Asked until a job is running in the table (between jobs there may be none).
+        var during = try TestProcess.pirec("status", "--config", victim.configPath, "--control", victim.root + "/run")
+        _ = victim.waitUntil(timeout: 20) {
+            during = (try? TestProcess.pirec("status", "--config", victim.configPath, "--control", victim.root + "/run")) ?? during
+            return during.stdout.contains("  render-")
+        }
         #expect(during.status == 0 && during.stdout.contains("pipeline up: ") && during.stdout.contains("  render-"),
                 "each host's running jobs: \(during.stdout)\(during.stderr)")
         for mark in [60, 180] {
