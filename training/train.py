@@ -386,6 +386,7 @@ def main():
             print(f"generator initialised from {args.init_safetensors}")
         if args.from_generator:
             net = frozen.as_colour_refiner().to(device)
+            warm_from = step  # trained weights: Adam warms up before taking full steps
             print(f"refiner started from the generator (width {net.width}): its features, the "
                   f"picture's weights and the last layer at zero, so it starts as the identity")
     rng = np.random.default_rng(args.seed + step)
