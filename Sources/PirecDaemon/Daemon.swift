@@ -278,7 +278,6 @@ public final class Daemon {
                 }
             }
         }
-
         let queue = connection.map { "shared: \($0.settings.description) as \($0.settings.host)" } ?? "this host's folders"
         let trouble = [dispatcher.running?.queue.trouble, counters.trouble].compactMap { $0 }
         let status = DaemonStatus(
