@@ -46,6 +46,8 @@ public final class Daemon {
     /// When the configuration in force was loaded (start or the last good reload).
     private var configLoadedAt = Date().timeIntervalSince1970
     private var published: DaemonStatus?
+    /// The generation in force's model files (made once per start or reload, not per turn).
+    private var models: [DaemonStatus.Model] = []
 
     /// Loads the configuration and checks every plugin; throws the configuration's errors.
     public init(options: DaemonOptions, logger: Logger) throws {
@@ -132,7 +134,8 @@ public final class Daemon {
                 return false
             }
         }
-        metrics.models(generation.modelFiles)
+        models = generation.models
+        metrics.models(models)
         do { try dispatcher.start(generation) } catch let error as ConfigErrors {
             for e in error.errors { logger.error("configuration error", metadata: ["error": "\(e)"]) }
             return false
@@ -141,9 +144,8 @@ public final class Daemon {
             return false
         }
         notifier.send("READY=1", "STATUS=" + statusText(), "MAINPID=\(getpid())")
-        let queue = connection.map { "shared: \($0.settings.description) as \($0.settings.host)" } ?? "this host's folders"
         logger.info("ready", metadata: ["folders": "\(dispatcher.watcher.count)", "workers": "\(generation.configuration.workers)",
-                                        "config": "\(options.configPath)", "queue": "\(queue)"])
+                                        "config": "\(options.configPath)", "queue": "\(queueDescription)"])
         return true
     }
 
@@ -197,7 +199,10 @@ public final class Daemon {
         options.control.write(ReloadStatus(generation: reloads, ok: true, errors: []))
         configLoadedAt = Date().timeIntervalSince1970
         metrics.reloaded(ok: true)
-        if let generation = dispatcher.running?.generation { metrics.models(generation.modelFiles) }
+        if let generation = dispatcher.running?.generation {
+            models = generation.models
+            metrics.models(models)
+        }
         logger.notice("reloaded", metadata: ["config": "\(options.configPath)", "folders": "\(dispatcher.watcher.count)"])
         lastStatus = statusText()
         notifier.send("READY=1", "STATUS=" + lastStatus)
@@ -248,6 +253,11 @@ public final class Daemon {
 
     // MARK: pirec status
 
+    /// Which queue this daemon takes its jobs from, for the log and `pirec status`.
+    private var queueDescription: String {
+        connection.map { "shared: \($0.settings.description) as \($0.settings.host)" } ?? "this host's folders"
+    }
+
     /// Writes `status.json` into the control folder when what it says has changed.
     private func publish(_ state: DaemonStatus.State) {
         guard let generation = dispatcher.running?.generation else { return }
@@ -269,25 +279,12 @@ public final class Daemon {
         let failures = counts.failures.map {
             DaemonStatus.Failure(time: $0.time, pipeline: $0.pipeline, input: $0.input, step: $0.step, error: $0.message)
         }
-        var models: [String: DaemonStatus.Model] = [:]
-        for inbox in generation.inboxes {
-            for step in generation.steps[inbox.index] ?? [] {
-                for (path, sha256) in step.files.values {
-                    models[path, default: DaemonStatus.Model(file: path, sha256: sha256, pipelines: [])].pipelines
-                        .append(inbox.pipeline.name)
-                }
-            }
-        }
-        let queue = connection.map { "shared: \($0.settings.description) as \($0.settings.host)" } ?? "this host's folders"
         let trouble = [dispatcher.running?.queue.trouble, counters.trouble].compactMap { $0 }
         let status = DaemonStatus(
             pid: getpid(), state: state, started: startedAt, host: generation.hostName,
             config: FileIO.resolve(options.configPath, against: "."),
-            configLoaded: configLoadedAt, queue: queue, workers: configuration.workers, pipelines: pipelines,
-            running: running, failures: failures,
-            models: models.values.map { m in var m = m; m.pipelines = Array(Set(m.pipelines)).sorted(); return m }
-                .sorted { $0.file < $1.file },
-            trouble: trouble)
+            configLoaded: configLoadedAt, queue: queueDescription, workers: configuration.workers, pipelines: pipelines,
+            running: running, failures: failures, models: models, trouble: trouble)
         guard status != published else { return }
         options.control.write(status)
         published = status

@@ -83,11 +83,11 @@ final class DaemonMetrics: Sendable {
     }
 
     /// The model files in force (a reload replaces the set).
-    func models(_ files: [(path: String, sha256: String)]) {
+    func models(_ files: [DaemonStatus.Model]) {
         modelGauges.withLock { gauges in
             for gauge in gauges { registry.unregisterGauge(gauge) }
             gauges = files.map { file in
-                let gauge = registry.makeGauge(descriptor: Self.model, labels: [("file", file.path), ("sha256", file.sha256)])
+                let gauge = registry.makeGauge(descriptor: Self.model, labels: [("file", file.file), ("sha256", file.sha256)])
                 gauge.set(to: 1)
                 return gauge
             }

@@ -53,11 +53,20 @@ final class Generation: Sendable {
 
     func inbox(_ index: Int) -> Inbox? { inboxes.first { $0.index == index } }
 
-    /// Every model file the chains load (path parameters), once each.
-    var modelFiles: [(path: String, sha256: String)] {
-        var seen: [String: String] = [:]
-        for records in steps.values { for step in records { for file in step.files.values { seen[file.path] = file.sha256 } } }
-        return seen.keys.sorted().map { ($0, seen[$0]!) }
+    /// Every model file the chains load (path parameters), once each, with the pipelines
+    /// that load it, by path: what `pirec status` and the metrics show.
+    var models: [DaemonStatus.Model] {
+        var byPath: [String: DaemonStatus.Model] = [:]
+        for inbox in inboxes {
+            for step in steps[inbox.index] ?? [] {
+                for (path, sha256) in step.files.values {
+                    byPath[path, default: DaemonStatus.Model(file: path, sha256: sha256, pipelines: [])].pipelines
+                        .append(inbox.pipeline.name)
+                }
+            }
+        }
+        return byPath.values.map { m in var m = m; m.pipelines = Array(Set(m.pipelines)).sorted(); return m }
+            .sorted { $0.file < $1.file }
     }
 
     /// One worker's plugin states for every watched pipeline, by pipeline index. Call it on
