@@ -11,16 +11,18 @@ APT_PACKAGES := pkg-config libpng-dev libyaml-dev libopenblas-dev gcc g++ libc6-
 # Only the tests: a throw-away PostgreSQL server for the shared-queue tests, network
 # namespaces (iproute2) to put the hosts across a network link from it, and a real browser
 # (headless Chromium) to open `pirec report`'s page.
-TEST_APT_PACKAGES := postgresql iproute2 chromium
+TEST_APT_PACKAGES := postgresql iproute2 chromium $(DEB_APT_PACKAGES)
+# `make deb` (packaging/deb/build.sh): RUNPATHs, shlibs dependencies and the package check.
+DEB_APT_PACKAGES := patchelf dpkg-dev lintian
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE := .build/release
 PLUGIN_HEADER := Sources/CPirecPlugin/include
 
-.PHONY: deps test-deps build test soak soak-short fuzz fuzz-build fuzz-smoke run demo bench install install-files uninstall header-check system-test clean
+.PHONY: deps test-deps deb-deps deb build test soak soak-short fuzz fuzz-build fuzz-smoke run demo bench install install-files uninstall header-check system-test clean
 
-deps test-deps:
-	@missing=""; for p in $(if $(filter test-deps,$@),$(TEST_APT_PACKAGES),$(APT_PACKAGES)); do \
+deps test-deps deb-deps:
+	@missing=""; for p in $(if $(filter test-deps,$@),$(TEST_APT_PACKAGES),$(if $(filter deb-deps,$@),$(DEB_APT_PACKAGES),$(APT_PACKAGES))); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -112,8 +114,11 @@ bench: build
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 
 install: build install-files
+	sh systemd/install-system.sh $(DESTDIR)
+	@echo "installed; start with: systemctl enable --now pirecd"
 
-# The files alone (no build first): the systemd test stages the debug build this way.
+# The files alone (no build, no user or folders): the systemd test stages the debug build
+# this way, and `make deb` its package tree.
 install-files:
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pirec/plugins $(DESTDIR)$(PREFIX)/share/doc/pirec \
 	  $(DESTDIR)$(PREFIX)/share/pirec/models/emoji $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/pirec
@@ -129,8 +134,6 @@ install-files:
 	else \
 	  sed 's#/usr/local#$(PREFIX)#g' etc/pirec/pirec.yaml > $(DESTDIR)$(SYSCONFDIR)/pirec/pirec.yaml; \
 	fi
-	sh systemd/install-system.sh $(DESTDIR)
-	@echo "installed; start with: systemctl enable --now pirecd"
 
 # Removes what `make install` put in place; keeps /var/lib/pirec (your files), the pirec
 # user, and /etc/pirec/pirec.yaml when you changed it.
@@ -144,6 +147,11 @@ uninstall:
 	else echo "keeping $(DESTDIR)$(SYSCONFDIR)/pirec/pirec.yaml (changed, or not ours)"; fi
 	-@[ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ] && systemctl daemon-reload; true
 	@echo "left in place: /var/lib/pirec (inputs, outputs, logs) and the pirec user"
+
+# The Debian package pirec_VERSION-1_amd64.deb (self-contained: the Swift runtime inside),
+# checked with lintian (packaging/deb/lintian-overrides says why each remaining tag stays).
+deb: build deb-deps
+	LINTIAN=yes bash packaging/deb/build.sh $(RELEASE) .
 
 clean:
 	rm -rf .build out var

@@ -5,7 +5,9 @@
 # inside, then checks what an admin relies on: the unit verifies clean and is hardened
 # (exposure <= 2.0), start -> active with our STATUS, a dropped file is processed, reload is
 # synchronous and takes effect, a bad reload fails and keeps the old chain, journald keeps
-# our priorities, the watchdog restarts a hung daemon, stop loses no job.
+# our priorities, the watchdog restarts a hung daemon, stop loses no job. Then the Debian
+# package of the same build (packaging/deb/build.sh) in a fresh boot with no Swift toolchain:
+# install, run, upgrade with a changed conffile kept, remove, purge.
 # Adapted from ../shared/recipes/systemd-nspawn-check.sh.
 #
 # Needs root and Debian's apt repositories (first run: debootstrap, about 90 s; the root
@@ -39,8 +41,10 @@ if ((${#need[@]})); then
   say "installing: ${need[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-# The libraries pirec links (the Swift runtime is bind-mounted from this machine).
-LIBS=libpng16-16,libyaml-0-2,libopenblas0-pthread,libstdc++6,libgcc-s1,zlib1g,libgfortran5
+# The libraries pirec links (the Swift runtime is bind-mounted from this machine for the
+# build, and inside the package for the package's checks): the package's Depends are met
+# without a download.
+LIBS=libpng16-16,libyaml-0-2,libopenblas0,libopenblas0-pthread,libstdc++6,libgcc-s1,zlib1g,libgfortran5
 if [[ ! -x $ROOTFS/lib/systemd/systemd || ! -e $ROOTFS/.pirec-libs-$LIBS ]]; then
   MIRROR=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null)
   [[ -n $MIRROR ]] || MIRROR=$(awk '/^deb /{print $2; exit}' /etc/apt/sources.list 2>/dev/null)
@@ -79,34 +83,58 @@ printf 'pipelines:\n  - name: upscale\n    chain: [ { plugin: upscaler, with: { 
 # The test's only change to the unit: a short watchdog, so a hang is caught in seconds.
 printf '[Service]\nWatchdogSec=3\n' > "$RUN/watchdog.conf"
 { echo "metrics: 127.0.0.1:9464"; cat "$RUN/pirec-scale4.yaml"; } > "$RUN/pirec-metrics.yaml"
+# The Debian package of the same build (make deb's script), and an upgrade of it: the same
+# files repacked as revision 2 with a changed shipped configuration, so dpkg meets a conffile
+# both the admin and the package changed.
+say "building the Debian package"
+DEB_COMPRESSION=gzip bash packaging/deb/build.sh "$BUILD" "$RUN/deb" || { echo "packaging/deb/build.sh failed"; exit 1; }
+DEB1=$(ls "$RUN"/deb/pirec_*-1_amd64.deb)
+dpkg-deb -R "$DEB1" "$RUN/deb2"
+sed -i 's/^\(Version: .*\)-1$/\1-2/' "$RUN/deb2/DEBIAN/control"
+echo "# revision 2" >> "$RUN/deb2/etc/pirec/pirec.yaml"
+DEB2=${DEB1%-1_amd64.deb}-2_amd64.deb
+dpkg-deb --root-owner-group -Zgzip --build "$RUN/deb2" "$DEB2" >/dev/null
+rm -rf "$RUN/deb2"
+cp examples/emoji/1f3a9.png "$RUN/emoji.png"
 
 # ---------------------------------------------------------------- boot
-timeout -k 5 600 systemd-nspawn --quiet --directory="$ROOTFS" --machine="$MACHINE" \
-    --register=no --keep-unit --volatile=overlay \
-    --bind-ro="$RUN":/opt/test --bind-ro="$SWIFT_RUNTIME":"$SWIFT_RUNTIME" \
-    --console=read-only --boot > "$RUN/console.log" 2>&1 &
-TPID=$!
+# boot [nspawn options...]: the root filesystem booted afresh (a volatile overlay, so each
+# boot starts from the debootstrapped tree); sets TPID, LEADER and the boot's state.
+TPID=
 LEADER=
-cleanup() {
+boot() {
+  timeout -k 5 600 systemd-nspawn --quiet --directory="$ROOTFS" --machine="$MACHINE" \
+      --register=no --keep-unit --volatile=overlay --bind-ro="$RUN":/opt/test "$@" \
+      --console=read-only --boot >> "$RUN/console.log" 2>&1 &
+  TPID=$!
+  LEADER=
+  for _ in $(seq 100); do
+    NSPAWN=$(pgrep -P "$TPID" -x systemd-nspawn | head -1)
+    [[ -n $NSPAWN ]] && LEADER=$(pgrep -P "$NSPAWN" -x systemd | head -1)
+    [[ -n $LEADER ]] && break
+    sleep 0.1
+  done
+  [[ -n $LEADER ]] || { say "container did not start"; cat "$RUN/console.log"; exit 3; }
+  for _ in $(seq 600); do C test -S /run/systemd/private 2>/dev/null && break; sleep 0.1; done
+  state=$(C timeout 60 systemctl is-system-running --wait 2>&1)
+  say "booted: $state"
+}
+halt() {
   if kill -0 "$TPID" 2>/dev/null; then
     [[ -n $LEADER ]] && nsenter -t "$LEADER" -a systemctl poweroff 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$TPID" 2>/dev/null || break; sleep 0.2; done
+    for _ in $(seq 150); do kill -0 "$TPID" 2>/dev/null || break; sleep 0.2; done
     kill "$TPID" 2>/dev/null
   fi
+  return 0
+}
+cleanup() {
+  [[ -n $TPID ]] && halt
   rm -rf "$RUN"
 }
 trap cleanup EXIT
-for _ in $(seq 100); do
-  NSPAWN=$(pgrep -P "$TPID" -x systemd-nspawn | head -1)
-  [[ -n $NSPAWN ]] && LEADER=$(pgrep -P "$NSPAWN" -x systemd | head -1)
-  [[ -n $LEADER ]] && break
-  sleep 0.1
-done
-[[ -n $LEADER ]] || { say "container did not start"; cat "$RUN/console.log"; exit 3; }
 C() { nsenter -t "$LEADER" -a "$@"; }
-for _ in $(seq 600); do C test -S /run/systemd/private 2>/dev/null && break; sleep 0.1; done
-state=$(C timeout 60 systemctl is-system-running --wait 2>&1)
-say "booted: $state"
+# The build's binaries find the Swift runtime where this machine's toolchain has it.
+boot --bind-ro="$SWIFT_RUNTIME":"$SWIFT_RUNTIME"
 
 pass=0; fail=0
 check() {  # check "what" command...
@@ -222,7 +250,48 @@ check "systemctl stop (again)" C systemctl stop $U
 C journalctl -u $U --no-pager > "$RUN/journal.txt" 2>&1
 cp "$RUN/journal.txt" /tmp/pirecd-systemd-test-journal.txt 2>/dev/null
 
-C systemctl poweroff
-for _ in $(seq 150); do kill -0 "$TPID" 2>/dev/null || break; sleep 0.2; done
+halt
+
+# ---------------------------------------------------------------- the Debian package
+# A fresh boot with no Swift toolchain anywhere: the package must bring its runtime.
+boot
+deb_is() {  # deb_is STATUS: dpkg's view of pirec ("ii" installed, "rc" config files left)
+  [[ $(C dpkg-query -W -f='${db:Status-Abbrev}' pirec 2>/dev/null | tr -d ' ') = "$1" ]]
+}
+apt_get() { C env DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@"; }
+check "no Swift runtime in the container" bash -c "[[ ! -e /proc/$LEADER/root$SWIFT_RUNTIME ]] && ! nsenter -t $LEADER -a sh -c 'ldconfig -p | grep -q libswiftCore'"
+check "apt-get install ./pirec_*-1_amd64.deb" apt_get install "/opt/test/deb/${DEB1##*/}"
+check "dpkg: installed" deb_is ii
+check "pirec runs on the packaged runtime" bash -c "nsenter -t $LEADER -a pirec --version | grep -q 'plugin ABI'"
+check "the postinst made the pirec user" C getent passwd pirec
+check "pirecd is enabled" C systemctl is-enabled $U
+check "pirecd is active" wait_for 10 C systemctl is-active $U
+C cp /opt/test/emoji.png /var/lib/pirec/inbox/photo/hat.png
+C cp /opt/test/test.png /var/lib/pirec/inbox/upscale/coffee.png
+check "a photo goes through the packaged networks" wait_for 60 C test -s /var/lib/pirec/outbox/photo/hat.png
+check "the upscale pipeline doubles (194 wide)" width_is /var/lib/pirec/outbox/upscale/coffee.png 194
+check "the installed config passes pirec check" C pirec check --config /etc/pirec/pirec.yaml
+
+C sh -c 'sed -i "s/^workers: 2/workers: 1   # changed by the admin/" /etc/pirec/pirec.yaml'
+MAIN2=$(C systemctl show -P MainPID $U)
+check "apt-get install revision 2 (upgrade)" apt_get install "/opt/test/deb/${DEB2##*/}"
+check "dpkg: revision 2 installed" bash -c "[[ \$(nsenter -t $LEADER -a dpkg-query -W -f='\${Version}' pirec) = *-2 ]]"
+check "the admin's pirec.yaml is kept" C grep -q "changed by the admin" /etc/pirec/pirec.yaml
+check "the package's new one is beside it (.dpkg-dist)" C grep -q "revision 2" /etc/pirec/pirec.yaml.dpkg-dist
+check "pirecd was restarted into the new files" wait_for 10 bash -c "p=\$(nsenter -t $LEADER -a systemctl show -P MainPID $U); [[ \$p != 0 && \$p != $MAIN2 ]] && nsenter -t $LEADER -a systemctl is-active $U"
+C cp /opt/test/test.png /var/lib/pirec/inbox/upscale/after-upgrade.png
+check "a file dropped after the upgrade is done" width_is /var/lib/pirec/outbox/upscale/after-upgrade.png 194
+
+check "apt-get remove pirec" apt_get remove pirec
+check "dpkg: removed, config files left (rc)" deb_is rc
+check "pirecd is stopped and gone" bash -c "! nsenter -t $LEADER -a systemctl is-active $U && [[ ! -e /proc/$LEADER/root/usr/bin/pirecd && ! -e /proc/$LEADER/root/usr/lib/pirec ]]"
+check "remove keeps /etc/pirec/pirec.yaml and the user's files" C test -s /etc/pirec/pirec.yaml -a -s /var/lib/pirec/outbox/photo/hat.png
+check "apt-get purge pirec" apt_get purge pirec
+check "dpkg: not installed" bash -c "! nsenter -t $LEADER -a dpkg-query -W -f='\${db:Status-Abbrev}' pirec 2>/dev/null | grep -q '^[ir]'"
+check "purge removes /etc/pirec and /var/lib/pirec" bash -c "[[ ! -e /proc/$LEADER/root/etc/pirec && ! -e /proc/$LEADER/root/var/lib/pirec ]]"
+check "no unit file or enable link is left" bash -c "[[ -z \$(nsenter -t $LEADER -a find /lib/systemd/system /etc/systemd/system -name 'pirecd*') ]]"
+halt
+TPID=
+
 echo "$pass passed, $fail failed (journal: /tmp/pirecd-systemd-test-journal.txt)"
 [[ $fail -eq 0 ]]
