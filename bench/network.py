@@ -11,7 +11,7 @@ OPENBLAS_CORETYPE ("auto" lets pirec choose, as in production).
 
     python3 bench/network.py [--sizes 128,256,512] [--repeat 5] [--rounds 3] [--threads 2]
                              [--coretypes auto,Haswell,SkylakeX] [--threadings engine,openblas]
-                             [--rss-size 1024]
+                             [--rss-size 1024] [--baseline OTHER_BUILD/pirec]
 
 The machines are shared and noisy, so each size is measured in --rounds rounds, each
 timing every contestant in turn (median of --repeat runs); the table shows the median
@@ -72,6 +72,8 @@ def main():
     ap.add_argument("--threadings", default="engine")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--rss-size", type=int, default=1024)
+    ap.add_argument("--baseline", help="another pirec build (e.g. the previous commit's, its plugins "
+                                       "beside it) timed in the same rounds: ours/baseline")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     variants = [(c, t) for c in args.coretypes.split(",") for t in args.threadings.split(",")]
@@ -93,8 +95,9 @@ def main():
     print()
     names = [f"ours {c}/{t}" for c, t in variants]
     cols = " | ".join(f"{n} (ms) | GFLOP/s" for n in names)
-    print(f"| size | GFLOP | {cols} | PyTorch (ms) | ONNX Runtime (ms) | ours/PyTorch | ours/ORT |")
-    print("|---" * (6 + 2 * len(variants)) + "|")
+    base_cols = " baseline (ms) | ours/baseline |" if args.baseline else ""
+    print(f"| size | GFLOP | {cols} | PyTorch (ms) | ONNX Runtime (ms) | ours/PyTorch | ours/ORT |{base_cols}")
+    print("|---" * (6 + 2 * len(variants) + (2 if args.baseline else 0)) + "|")
     for size in sizes:
         png = os.path.join(work, f"input{size}.png")
         Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).save(png)
@@ -109,7 +112,7 @@ def main():
         options.inter_op_num_threads = 1
         session = ort.InferenceSession(onnx_path, options, providers=["CPUExecutionProvider"])
         feed = {"x": x.numpy()}
-        rounds = {"torch": [], "ort": [], **{n: [] for n in names}}
+        rounds = {"torch": [], "ort": [], "baseline": [], **{n: [] for n in names}}
         cores = {}
         for _ in range(args.rounds):
             with torch.inference_mode():
@@ -119,11 +122,15 @@ def main():
                 r = ours(args.pirec, weights, png, args.threads, args.repeat, c, t)
                 rounds[n].append(r["median_ms"])
                 cores[n] = r["openblas_coretype"] or "default"
-        med = {k: statistics.median(v) for k, v in rounds.items()}
+            if args.baseline:
+                rounds["baseline"].append(ours(args.baseline, weights, png, args.threads, args.repeat,
+                                               *variants[0])["median_ms"])
+        med = {k: statistics.median(v) for k, v in rounds.items() if v}
         cells = " | ".join(f"{med[n]:.0f} ({cores[n]}) | {gflop / med[n] * 1000:.0f}" for n in names)
         first = med[names[0]]
         print(f"| {size} | {gflop:.1f} | {cells} | {med['torch']:.0f} | {med['ort']:.0f} | "
-              f"{first / med['torch']:.2f} | {first / med['ort']:.2f} |", flush=True)
+              f"{first / med['torch']:.2f} | {first / med['ort']:.2f} |"
+              + (f" {med['baseline']:.0f} | {first / med['baseline']:.2f} |" if args.baseline else ""), flush=True)
     png = os.path.join(work, f"input{args.rss_size}.png")
     Image.fromarray(rng.integers(0, 256, (args.rss_size, args.rss_size, 3), dtype=np.uint8)).save(png)
     r = ours(args.pirec, weights, png, args.threads, 1, *variants[0])

@@ -16,7 +16,9 @@ Writes (see Tests/Fixtures/network/README.md for every tensor):
   small_f16.safetensors   the same weights stored as F16
   wide.safetensors        W=64, B=1 generator, seed 2, F16
   refiner7.safetensors    W=8, B=2 refiner with 7 inputs (picture, edge, colour), seed 3, F32
-  cases.safetensors       inputs and PyTorch outputs of small, wide and refiner7 (F32)
+  cases.safetensors       inputs and PyTorch outputs of small, wide and refiner7 (F32), and
+                          of the shipped generator (models/emoji, trained) on real128:
+                          rerun this script when the shipped generator changes
   ops.safetensors         per-op inputs, parameters and outputs (F32)
 """
 
@@ -29,6 +31,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
+from safetensors import safe_open
 from safetensors.torch import load_file
 from skimage.color import rgb2gray
 from skimage.feature import canny
@@ -39,6 +42,7 @@ from pirec_net import Generator, save_safetensors, write_safetensors  # noqa: E4
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "Tests" / "Fixtures" / "network"
 CHELSEA = ROOT / "Tests" / "Fixtures" / "classical" / "chelsea.png"
+SHIPPED = ROOT / "models" / "emoji" / "generator.safetensors"
 
 # The last convolution (decoder.9) feeds tanh directly; every other one is
 # followed by InstanceNorm, so only its scale matters. PyTorch's default init
@@ -185,6 +189,11 @@ def op_cases():
     add("relu", "ReLU", input=x, output=F.relu(x))
     x = seeded_rand((1, 3, 4, 5), next(seed), -4.0, 4.0)
     add("tanh_out", "(tanh(x) + 1) / 2", input=x, output=(torch.tanh(x) + 1) / 2)
+    # Sizes both Winograd tiles divide (outputs 16 x 40 and, dilated, 16 x 48: 10 and 12
+    # F(4x4) tiles a row, so both the 8-tile and the one-tile transforms run), at channel
+    # counts the engine runs as Winograd.
+    conv("wino3", (1, 32, 18, 42), (24, 32, 3, 3))
+    conv("wino3d2", (1, 32, 20, 52), (24, 32, 3, 3), dilation=2)
     return t, meta
 
 
@@ -237,7 +246,18 @@ def main():
         cases["small.random32.encoder"] = enc
         cases["small.random32.middle"] = mid
         assert torch.equal((torch.tanh(small.decoder(mid)) + 1) / 2, cases["small.random32.output"])
+    # The shipped generator: trained weights at full depth, so the Winograd transforms'
+    # rounding is checked on the weights users run, not only on random ones.
+    with safe_open(str(SHIPPED), "pt") as f:
+        meta = f.metadata()
+    shipped = Generator(int(meta["width"]), int(meta["blocks"]), residual=meta.get("output") == "residual").eval()
+    shipped.load_state_dict({k: v.float() for k, v in load_file(str(SHIPPED)).items()})
+    with torch.no_grad():
+        cases["shipped.real128.output"] = shipped(real)
+    check_not_trivial("shipped.real128.output", cases["shipped.real128.output"])
     save(cases, OUT / "cases.safetensors", {
+        "shipped": f"{SHIPPED.relative_to(ROOT)} (W={meta['width']}, B={meta['blocks']}, F16 weights; "
+                   f"input: small.real128.input)",
         "small": "small.safetensors (F32 weights)",
         "wide": "wide.safetensors (F16 weights, computed in F32)",
         "refiner7": "refiner7.safetensors (F32 weights; real128 is real128's 4 channels and its colour again)",

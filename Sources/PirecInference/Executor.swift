@@ -6,17 +6,17 @@ public struct Executor {
     /// Weights by name (Float32, PyTorch layouts).
     let weights: [String: [Float]]
     /// Winograd-transformed weights of the 3x3 stride-1 convolutions, by conv name, made once.
-    let winogradWeights: [String: [Float]]
+    let winogradWeights: [String: WinogradConv3x3.Weights]
 
     public init(graph: Graph, weights: [String: [Float]]) {
         self.graph = graph
         self.weights = weights
-        var transformed: [String: [Float]] = [:]
+        var transformed: [String: WinogradConv3x3.Weights] = [:]
         for op in graph.ops {
             if case let .conv(name, outChannels, kernel, stride, _, _, _) = op, kernel == 3, stride == 1,
                let w = weights[name + ".weight"] {
-                transformed[name] = WinogradConv3x3.transformWeights(w, outChannels: outChannels,
-                                                                     inChannels: w.count / (9 * outChannels))
+                transformed[name] = WinogradConv3x3.Weights(w, outChannels: outChannels,
+                                                            inChannels: w.count / (9 * outChannels))
             }
         }
         winogradWeights = transformed
@@ -37,7 +37,7 @@ public struct Executor {
                 let conv = Conv2D(outChannels: outChannels, kernel: kernel, stride: stride, padding: padding,
                                   dilation: dilation, paddingMode: reflect ? .reflect : .zeros)
                 x = conv.apply(x, weight: weights[name + ".weight"]!, bias: weights[name + ".bias"]!, threads: threads,
-                               threading: threading, winogradWeight: winogradWeights[name])
+                               threading: threading, winograd: winogradWeights[name])
             case let .convTranspose(name, outChannels, kernel, stride, padding):
                 let conv = ConvTranspose2D(outChannels: outChannels, kernel: kernel, stride: stride, padding: padding)
                 x = conv.apply(x, weight: weights[name + ".weight"]!, bias: weights[name + ".bias"]!, threads: threads,

@@ -1,4 +1,4 @@
-// `pirec bench-queue`: the shared queue's claim rate alone, for bench/queue.py: N jobs of a
+// `pirec bench-queue`: the shared queue's claim rate alone, for bench/shared_queue.py: N jobs of a
 // scratch pipeline are inserted, W threads claim, start and finish them (an empty chain)
 // through the same JobTable calls pirecd makes, and the rows are deleted again.
 import ArgumentParser

@@ -22,6 +22,16 @@ import Testing
         #expect(difference <= 1e-4, "\(name) \(input): max |ours - PyTorch| = \(difference)")
     }
 
+    /// The shipped generator (trained weights at full depth; at 128x128 every 3x3 layer runs
+    /// as Winograd F(4x4, 3x3)) against PyTorch on the real input. make_network_fixtures.py
+    /// reruns when the shipped model changes.
+    @Test func theShippedGeneratorMatchesPyTorch() throws {
+        let model = try GeneratorModel(path: TestPaths.repository + "/models/emoji/generator.safetensors")
+        let output = try #require(model.run(try cases.tensor("small.real128.input")))
+        let difference = maxDifference(output, try cases.tensor("shipped.real128.output"))
+        #expect(difference <= 1e-4, "shipped real128: max |ours - PyTorch| = \(difference)")
+    }
+
     @Test func readsF16AndBF16Weights() throws {
         let f32 = try SafeTensorsFile(path: TestPaths.fixture("network/small.safetensors"))
         for (file, tolerance) in [("small_f16", Float(1e-3)), ("small_bf16", Float(1e-2))] {

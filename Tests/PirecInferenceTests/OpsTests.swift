@@ -37,6 +37,27 @@ func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
         try check(name) { conv.apply($0, weight: weight, bias: bias) }
     }
 
+    /// Both Winograd tiles against PyTorch's convolution, dilation 1 and 2, on outputs up to
+    /// 22 in size: F(2x2, 3x3) within 2e-5 (measured 9e-6), F(4x4, 3x3), whose transform
+    /// constants (1/6, 1/24, 5, 8) round more, within 2e-4 (measured 1.2e-4), i.e. 1e-5 of
+    /// the outputs' range. The whole network stays within NetworkTests' 1e-4.
+    @Test(arguments: [("wino3", 1), ("wino3d2", 2)], WinogradConv3x3.Tile.allCases)
+    func winograd(conv: (name: String, dilation: Int), tile: WinogradConv3x3.Tile) throws {
+        let (name, dilation) = conv
+        let weight = try file.floats(name + ".weight"), bias = try file.floats(name + ".bias")
+        let x = try file.tensor(name + ".input")
+        let u = WinogradConv3x3.transformWeights(weight, outChannels: bias.count, inChannels: x.channels, tile: tile)
+        for threads in [1, 2] {
+            try check(name, tolerance: tile == .two ? 2e-5 : 2e-4) { x in
+                WinogradConv3x3(outChannels: bias.count, dilation: dilation, tile: tile)
+                    .apply(padded: x, transformedWeight: u, bias: bias, threads: threads, threading: .engine)
+            }
+        }
+        // And the tile Conv2D picks for this size is the larger one.
+        let conv = Conv2D(outChannels: bias.count, kernel: 3, dilation: dilation)
+        #expect(conv.winogradTile(channels: x.channels, x.height, x.width) == .four)
+    }
+
     @Test func reflectionPaddingFoldsIntoTheConvolution() throws {
         // pad 3 then conv 7x7 == conv 7x7 with reflect padding 3 (what the graph runs).
         let weight = try file.floats("conv7.weight"), bias = try file.floats("conv7.bias")

@@ -3,7 +3,7 @@
 // Shapes: input [Cin, H, W], weight [Cout, Cin, kH, kW], bias [Cout] -> output
 // [Cout, Ho, Wo], Ho = (H + 2p - d(kH - 1) - 1) / s + 1 (likewise Wo). Padding is zeros (as
 // Conv2d's own) or a reflection (a ReflectionPad2d folded into the convolution). 3x3
-// stride-1 convolutions run as Winograd (WinogradConv3x3.swift); three output channels
+// stride-1 convolutions run as Winograd (WinogradConv3x3.swift: F(4x4, 3x3) or F(2x2, 3x3)); three output channels
 // run directly, since their im2col matrix would be mostly memory traffic.
 
 import CPirecNetworkKernels
@@ -27,20 +27,21 @@ struct Conv2D {
          (w + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1)
     }
 
-    /// Whether this convolution on an input of `channels` x `h` x `w` runs as Winograd F(2x2, 3x3).
-    func usesWinograd(channels: Int, _ h: Int, _ w: Int) -> Bool {
+    /// The Winograd tile this convolution on an input of `channels` x `h` x `w` runs with,
+    /// F(4x4, 3x3) where the output divides into its tiles, else F(2x2, 3x3); nil: im2col.
+    func winogradTile(channels: Int, _ h: Int, _ w: Int) -> WinogradConv3x3.Tile? {
         let (ho, wo) = outputSize(h, w)
-        return kernel == 3 && stride == 1 && channels >= 16 && padding < h && padding < w
-            && WinogradConv3x3.applies(outputHeight: ho, outputWidth: wo, dilation: dilation)
+        guard kernel == 3 && stride == 1 && channels >= 16 && padding < h && padding < w else { return nil }
+        return WinogradConv3x3.tile(outputHeight: ho, outputWidth: wo, dilation: dilation)
     }
 
     func apply(_ x: Tensor, weight: [Float], bias: [Float], threads: Int = 1, threading: Threading = .openblas,
-               winogradWeight: [Float]? = nil) -> Tensor {
-        if let u = winogradWeight, usesWinograd(channels: x.channels, x.height, x.width) {
+               winograd: WinogradConv3x3.Weights? = nil) -> Tensor {
+        if let u = winograd, let tile = winogradTile(channels: x.channels, x.height, x.width) {
             let padded = padding == 0 ? x : paddingMode == .reflect
                 ? ReflectionPad.apply(x, padding: padding) : ZeroPad.apply(x, padding: padding)
-            return WinogradConv3x3(outChannels: outChannels, dilation: dilation)
-                .apply(padded: padded, transformedWeight: u, bias: bias, threads: threads, threading: threading)
+            return WinogradConv3x3(outChannels: outChannels, dilation: dilation, tile: tile)
+                .apply(padded: padded, transformedWeight: u[tile], bias: bias, threads: threads, threading: threading)
         }
         let (ho, wo) = outputSize(x.height, x.width)
         if outChannels == 3 && stride == 1 && dilation == 1 && padding < x.height && padding < x.width {

@@ -14,7 +14,7 @@
 A throw-away PostgreSQL server (initdb, unix socket, fsync off as in the tests) is made
 in a temporary folder and stopped at the end; as root it runs as the postgres user.
 
-    python3 bench/queue.py [--jobs 5000] [--claimers 8] [--files 200] [--workers 1]
+    python3 bench/shared_queue.py [--jobs 5000] [--claimers 8] [--files 200] [--workers 1]
 
 Needs the release build (`make build`) and Debian's postgresql package.
 """
