@@ -6,7 +6,9 @@ size: ours through `pirec bench --plugin generator` (the plugin's `process` only
 network plus packing the frame's images into a tensor and back), PyTorch (eval,
 inference_mode) and ONNX Runtime (the same weights exported to ONNX), all on the same
 number of threads. Prints medians, achieved GFLOP/s and ours/peer ratios, then the peak
-RSS of the pirec process at --rss-size. With several --coretypes, ours runs once per
+RSS of the pirec process at --rss-size. Where the CPU has AVX512_BF16, ours also runs with
+`precision: bf16` and PyTorch under bf16 autocast, and the table gives the PSNR of ours
+bf16 against ours fp32 (8-bit outputs, random weights: the benchmark's quality gate). With several --coretypes, ours runs once per
 OPENBLAS_CORETYPE ("auto" lets pirec choose, as in production).
 
     python3 bench/network.py [--sizes 128,256,512] [--repeat 5] [--rounds 3] [--threads 2]
@@ -39,6 +41,11 @@ sys.path.insert(0, os.path.join(ROOT, "training"))
 from pirec_net import Generator, count_flops, save_safetensors  # noqa: E402
 
 
+def has_bf16():
+    with open("/proc/cpuinfo") as f:
+        return " avx512_bf16" in f.read()
+
+
 def median_ms(fn, repeat):
     fn()
     times = []
@@ -49,13 +56,16 @@ def median_ms(fn, repeat):
     return statistics.median(times)
 
 
-def ours(pirec, model, png, threads, repeat, coretype, threading="engine"):
+def ours(pirec, model, png, threads, repeat, coretype, threading="engine", precision=None, output=None):
     env = dict(os.environ)
     env.pop("OPENBLAS_CORETYPE", None)
     if coretype != "auto":
         env["OPENBLAS_CORETYPE"] = coretype
+    step = {"model": model, "threads": threads, "threading": threading}
+    if precision:  # (a baseline build from before the parameter takes none)
+        step["precision"] = precision
     cmd = [pirec, "bench", "--plugin", "generator", "--input", png, "--repeat", str(repeat),
-           "--with", json.dumps({"model": model, "threads": threads, "threading": threading})]
+           "--with", json.dumps(step)] + (["--output", output] if output else [])
     out = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if out.returncode != 0:
         sys.exit(f"pirec bench failed: {out.stderr.strip()}")
@@ -70,13 +80,16 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--coretypes", default="auto")
     ap.add_argument("--threadings", default="engine")
+    ap.add_argument("--precisions", default="fp32,bf16" if has_bf16() else "fp32",
+                    help="ours in each (bf16: the Winograd products in bfloat16, where the CPU has AVX512_BF16)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--rss-size", type=int, default=1024)
     ap.add_argument("--baseline", help="another pirec build (e.g. the previous commit's, its plugins "
                                        "beside it) timed in the same rounds: ours/baseline")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    variants = [(c, t) for c in args.coretypes.split(",") for t in args.threadings.split(",")]
+    variants = [(c, t, p) for p in args.precisions.split(",") for c in args.coretypes.split(",")
+                for t in args.threadings.split(",")]
 
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
@@ -93,11 +106,14 @@ def main():
           f"warm-up); the table shows medians over rounds")
     print(f"- torch {torch.__version__}, onnxruntime {ort.__version__}")
     print()
-    names = [f"ours {c}/{t}" for c, t in variants]
+    names = [f"ours {c}/{t}/{p}" for c, t, p in variants]
+    bf16 = next((n for n, v in zip(names, variants) if v[2] == "bf16"), None)
     cols = " | ".join(f"{n} (ms) | GFLOP/s" for n in names)
     base_cols = " baseline (ms) | ours/baseline |" if args.baseline else ""
-    print(f"| size | GFLOP | {cols} | PyTorch (ms) | ONNX Runtime (ms) | ours/PyTorch | ours/ORT |{base_cols}")
-    print("|---" * (6 + 2 * len(variants) + (2 if args.baseline else 0)) + "|")
+    bf16_cols = " ours bf16/PyTorch bf16 | ours bf16/PyTorch | bf16 vs fp32 PSNR (dB) |" if bf16 else ""
+    print(f"| size | GFLOP | {cols} | PyTorch (ms) | PyTorch bf16 autocast (ms) | ONNX Runtime (ms) | ours/PyTorch | "
+          f"ours/ORT |{bf16_cols}{base_cols}")
+    print("|---" * (7 + 2 * len(variants) + (3 if bf16 else 0) + (2 if args.baseline else 0)) + "|")
     for size in sizes:
         png = os.path.join(work, f"input{size}.png")
         Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).save(png)
@@ -112,24 +128,34 @@ def main():
         options.inter_op_num_threads = 1
         session = ort.InferenceSession(onnx_path, options, providers=["CPUExecutionProvider"])
         feed = {"x": x.numpy()}
-        rounds = {"torch": [], "ort": [], "baseline": [], **{n: [] for n in names}}
+        rounds = {"torch": [], "torch_bf16": [], "ort": [], "baseline": [], **{n: [] for n in names}}
         cores = {}
         for _ in range(args.rounds):
             with torch.inference_mode():
                 rounds["torch"].append(median_ms(lambda: model(x), args.repeat))
+                with torch.autocast("cpu", dtype=torch.bfloat16):
+                    rounds["torch_bf16"].append(median_ms(lambda: model(x), args.repeat))
             rounds["ort"].append(median_ms(lambda: session.run(None, feed), args.repeat))
-            for n, (c, t) in zip(names, variants):
-                r = ours(args.pirec, weights, png, args.threads, args.repeat, c, t)
+            for n, (c, t, p) in zip(names, variants):
+                r = ours(args.pirec, weights, png, args.threads, args.repeat, c, t, p,
+                         output=os.path.join(work, f"{n.replace('/', '-').replace(' ', '-')}-{size}.png"))
                 rounds[n].append(r["median_ms"])
                 cores[n] = r["openblas_coretype"] or "default"
             if args.baseline:
                 rounds["baseline"].append(ours(args.baseline, weights, png, args.threads, args.repeat,
-                                               *variants[0])["median_ms"])
+                                               *variants[0][:2])["median_ms"])
         med = {k: statistics.median(v) for k, v in rounds.items() if v}
         cells = " | ".join(f"{med[n]:.0f} ({cores[n]}) | {gflop / med[n] * 1000:.0f}" for n in names)
         first = med[names[0]]
-        print(f"| {size} | {gflop:.1f} | {cells} | {med['torch']:.0f} | {med['ort']:.0f} | "
-              f"{first / med['torch']:.2f} | {first / med['ort']:.2f} |"
+        bf16_cells = ""
+        if bf16:
+            # The quality gate on random full-width weights: ours bf16 against ours fp32, 8-bit.
+            a, b = (np.asarray(Image.open(os.path.join(work, f"{n.replace('/', '-').replace(' ', '-')}-{size}.png")),
+                               dtype=np.float64) for n in (names[0], bf16))
+            psnr = 10 * np.log10(255 ** 2 / max(np.mean((a - b) ** 2), 1e-10))
+            bf16_cells = (f" {med[bf16] / med['torch_bf16']:.2f} | {med[bf16] / med['torch']:.2f} | {psnr:.1f} |")
+        print(f"| {size} | {gflop:.1f} | {cells} | {med['torch']:.0f} | {med['torch_bf16']:.0f} | {med['ort']:.0f} | "
+              f"{first / med['torch']:.2f} | {first / med['ort']:.2f} |{bf16_cells}"
               + (f" {med['baseline']:.0f} | {first / med['baseline']:.2f} |" if args.baseline else ""), flush=True)
     png = os.path.join(work, f"input{args.rss_size}.png")
     Image.fromarray(rng.integers(0, 256, (args.rss_size, args.rss_size, 3), dtype=np.uint8)).save(png)

@@ -8,7 +8,8 @@ public struct Executor {
     /// Winograd-transformed weights of the 3x3 stride-1 convolutions, by conv name, made once.
     let winogradWeights: [String: WinogradConv3x3.Weights]
 
-    public init(graph: Graph, weights: [String: [Float]]) {
+    /// `precision` fp32 or bf16 (resolved): what the Winograd products compute in.
+    public init(graph: Graph, weights: [String: [Float]], precision: Precision = .fp32) {
         self.graph = graph
         self.weights = weights
         var transformed: [String: WinogradConv3x3.Weights] = [:]
@@ -16,7 +17,7 @@ public struct Executor {
             if case let .conv(name, outChannels, kernel, stride, _, _, _) = op, kernel == 3, stride == 1,
                let w = weights[name + ".weight"] {
                 transformed[name] = WinogradConv3x3.Weights(w, outChannels: outChannels,
-                                                            inChannels: w.count / (9 * outChannels))
+                                                            inChannels: w.count / (9 * outChannels), precision: precision)
             }
         }
         winogradWeights = transformed

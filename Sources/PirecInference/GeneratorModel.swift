@@ -16,13 +16,20 @@ public final class GeneratorModel: @unchecked Sendable {  // lets only; the exec
 
     public static let architecture = "pirec-generator"
 
-    public convenience init(path: String) throws(ModelError) {
-        try self.init(file: try SafeTensorsFile(path: path))
+    /// What the Winograd products compute in (fp32 or bf16, `Precision.resolved`).
+    public let precision: Precision
+
+    public convenience init(path: String, precision: Precision = .fp32) throws(ModelError) {
+        try self.init(file: try SafeTensorsFile(path: path), precision: precision)
     }
 
-    public init(file: SafeTensorsFile) throws(ModelError) {
+    public init(file: SafeTensorsFile, precision: Precision = .fp32) throws(ModelError) {
         let path = file.path
         let fail = { (message: String) in ModelError(path: path, message: message) }
+        guard let precision = precision.resolved else {
+            throw fail("precision bf16 needs a CPU with AVX512_BF16, which this one lacks (precision: auto "
+                + "takes bf16 only where there is)")
+        }
         guard let arch = file.metadata["arch"] else {
             throw fail("no \"arch\" in the safetensors metadata; expected \"\(GeneratorModel.architecture)\" "
                 + "(convert PI-REC checkpoints with training/convert_pth.py)")
@@ -66,7 +73,8 @@ public final class GeneratorModel: @unchecked Sendable {  // lets only; the exec
         }
         self.path = path
         metadata = file.metadata
-        executor = Executor(graph: graph, weights: weights)
+        self.precision = precision
+        executor = Executor(graph: graph, weights: weights, precision: precision)
     }
 
     /// Runs the network on an [inputChannels, H, W] input of any size: reflection-padded on the right and

@@ -14,6 +14,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Plugin folder (default: beside the executable).") var pluginDir: String?
     @Option(name: .customLong("repeat"), help: "Timed runs after one warm-up run.") var repetitions: Int = 10
     @Option(name: .long, help: "Input PNG: goes into `source` and `image` (and `edge` and `color`).") var input: String
+    @Option(name: .long, help: "Write the last run's `image` here (PNG), to compare settings' outputs.") var output: String?
 
     func run() throws {
         let catalog = PluginCatalog(directories: pluginDir.map { [$0] } ?? Console.defaultPluginDirectories)
@@ -22,8 +23,10 @@ struct BenchCommand: ParsableCommand {
             let instance = try PluginInstance(library: library, configJSON: with, logger: Console.logger(verbose: false))
             let image = try PNGCodec().read(path: input)
             var times: [Double] = []
+            var last = Frame()
             for run in 0...max(repetitions, 1) {
                 let frame = Frame()
+                last = frame
                 frame[.source] = image
                 frame[.image] = image
                 frame[.edge] = try image.converted(toChannels: 1)
@@ -32,6 +35,7 @@ struct BenchCommand: ParsableCommand {
                 try instance.process(frame)
                 if run > 0 { times.append(Date().timeIntervalSince(start) * 1000) }
             }
+            if let output, let result = last[.image] { try PNGCodec().write(result, to: output) }
             times.sort()
             let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
             // VmHWM, not getrusage: ru_maxrss survives exec, so a child of a big process

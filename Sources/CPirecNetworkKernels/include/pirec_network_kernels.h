@@ -7,6 +7,7 @@
 #define PIREC_NETWORK_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* A stride-1 convolution with 3 output channels, direct (no im2col): for output rows
  * [y0, y1) of `out` [3][ho][wo], out = bias + sum over ci, ki, kj of
@@ -15,5 +16,24 @@
  * channels make an im2col matrix product mostly memory traffic. */
 void pirec_conv_direct3(const float *in, size_t cin, size_t ph, size_t pw, const float *w, const float *bias,
                         size_t k, float *out, size_t ho, size_t wo, size_t y0, size_t y1);
+
+/* bf16 matrix products (pirec_bf16.c) for the Winograd domain's products: operands rounded to
+ * bfloat16, products summed in fp32 by AVX512_BF16's vdpbf16ps (pairs of products a lane). */
+
+/* 1 when this CPU has AVX512_BF16 (and AVX-512 F), else 0: the products below need it. */
+int pirec_bf16_available(void);
+
+/* out[i] = x[i] rounded to the nearest bfloat16 (ties to even), for i < count. */
+void pirec_bf16_round(const float *x, size_t count, uint16_t *out);
+
+/* Packs B [k][n] (fp32, row stride ldb, k even) for pirec_bf16_gemm, in panels of 32
+ * columns: panels[(q * k / 2 + p) * 32 + j] holds the bf16 pair (B[2p][32q + j],
+ * B[2p + 1][32q + j]), the first in the low half; columns past n are zero. Needs
+ * ceil(n / 32) * 16 * k words. */
+void pirec_bf16_pack(const float *b, size_t k, size_t n, size_t ldb, uint32_t *panels);
+
+/* C [m][n] (fp32, row stride ldc) = A [m][k] (bf16, row-major, k even) times B as packed by
+ * pirec_bf16_pack. Only where pirec_bf16_available() is 1. */
+void pirec_bf16_gemm(const uint16_t *a, size_t m, size_t k, const uint32_t *panels, size_t n, float *c, size_t ldc);
 
 #endif

@@ -28,20 +28,22 @@ struct Conv2D {
     }
 
     /// The Winograd tile this convolution on an input of `channels` x `h` x `w` runs with,
-    /// F(4x4, 3x3) where the output divides into its tiles, else F(2x2, 3x3); nil: im2col.
-    func winogradTile(channels: Int, _ h: Int, _ w: Int) -> WinogradConv3x3.Tile? {
+    /// the first of `tiles` (F(4x4, 3x3), then F(2x2, 3x3)) whose blocks divide the output;
+    /// nil: im2col.
+    func winogradTile(channels: Int, _ h: Int, _ w: Int,
+                      tiles: [WinogradConv3x3.Tile] = [.four, .two]) -> WinogradConv3x3.Tile? {
         let (ho, wo) = outputSize(h, w)
         guard kernel == 3 && stride == 1 && channels >= 16 && padding < h && padding < w else { return nil }
-        return WinogradConv3x3.tile(outputHeight: ho, outputWidth: wo, dilation: dilation)
+        return WinogradConv3x3.tile(outputHeight: ho, outputWidth: wo, dilation: dilation, tiles: tiles)
     }
 
     func apply(_ x: Tensor, weight: [Float], bias: [Float], threads: Int = 1, threading: Threading = .openblas,
                winograd: WinogradConv3x3.Weights? = nil) -> Tensor {
-        if let u = winograd, let tile = winogradTile(channels: x.channels, x.height, x.width) {
+        if let u = winograd, let tile = winogradTile(channels: x.channels, x.height, x.width, tiles: u.tiles) {
             let padded = padding == 0 ? x : paddingMode == .reflect
                 ? ReflectionPad.apply(x, padding: padding) : ZeroPad.apply(x, padding: padding)
             return WinogradConv3x3(outChannels: outChannels, dilation: dilation, tile: tile)
-                .apply(padded: padded, transformedWeight: u[tile], bias: bias, threads: threads, threading: threading)
+                .apply(padded: padded, weights: u, bias: bias, threads: threads, threading: threading)
         }
         let (ho, wo) = outputSize(x.height, x.width)
         if outChannels == 3 && stride == 1 && dilation == 1 && padding < x.height && padding < x.width {

@@ -9,6 +9,7 @@
 // the d x d polyphase sub-images.
 // Shapes: padded input [Cin, Ho + 2d, Wo + 2d] (valid convolution), weight [Cout, Cin, 3, 3],
 // bias [Cout] -> [Cout, Ho, Wo]; needs Ho and Wo to be multiples of (tile size) x d.
+import CPirecNetworkKernels
 
 struct WinogradConv3x3 {
     /// The block of outputs one tile gives.
@@ -22,17 +23,40 @@ struct WinogradConv3x3 {
     }
 
     /// A convolution's weights in both transforms (Tile.two's U and Tile.four's), made once
-    /// at load: which one runs depends on the size of each input.
+    /// at load: which one runs depends on the size of each input. With bf16 products, U is
+    /// Tile.two's only, rounded to bfloat16 (the products need an even input channel count):
+    /// F(4x4)'s larger transform constants turn bf16's rounding into errors of several
+    /// percent of the output (OpsTests.winograd), F(2x2)'s stay near 0.4 %.
     struct Weights: Sendable {
-        var two: [Float]
-        var four: [Float]
-
-        init(_ weight: [Float], outChannels: Int, inChannels: Int) {
-            two = WinogradConv3x3.transformWeights(weight, outChannels: outChannels, inChannels: inChannels, tile: .two)
-            four = WinogradConv3x3.transformWeights(weight, outChannels: outChannels, inChannels: inChannels, tile: .four)
+        enum Transformed: Sendable {
+            case fp32(two: [Float], four: [Float])
+            case bf16(two: [UInt16])
         }
 
-        subscript(tile: Tile) -> [Float] { tile == .two ? two : four }
+        let transformed: Transformed
+
+        init(_ weight: [Float], outChannels: Int, inChannels: Int, precision: Precision = .fp32) {
+            let two = WinogradConv3x3.transformWeights(weight, outChannels: outChannels, inChannels: inChannels, tile: .two)
+            if precision == .bf16 && inChannels % 2 == 0 {
+                transformed = .bf16(two: WinogradConv3x3.bf16(two))
+            } else {
+                let four = WinogradConv3x3.transformWeights(weight, outChannels: outChannels, inChannels: inChannels, tile: .four)
+                transformed = .fp32(two: two, four: four)
+            }
+        }
+
+        /// The tiles these weights run, larger first.
+        var tiles: [Tile] {
+            if case .bf16 = transformed { return [.two] }
+            return [.four, .two]
+        }
+    }
+
+    static func bf16(_ values: [Float]) -> [UInt16] {
+        [UInt16](unsafeUninitializedCapacity: values.count) { buffer, count in
+            pirec_bf16_round(values, values.count, buffer.baseAddress!)
+            count = values.count
+        }
     }
 
     var outChannels: Int
@@ -42,9 +66,9 @@ struct WinogradConv3x3 {
     /// Scratch per chunk of tiles (transformed input and products): 64 MB.
     static let chunkBytes = 64 << 20
 
-    /// The larger tile that divides the output, if any.
-    static func tile(outputHeight: Int, outputWidth: Int, dilation: Int) -> Tile? {
-        [Tile.four, .two].first { outputHeight % ($0.rawValue * dilation) == 0 && outputWidth % ($0.rawValue * dilation) == 0 }
+    /// The first of `tiles` that divides the output, if any.
+    static func tile(outputHeight: Int, outputWidth: Int, dilation: Int, tiles: [Tile] = [.four, .two]) -> Tile? {
+        tiles.first { outputHeight % ($0.rawValue * dilation) == 0 && outputWidth % ($0.rawValue * dilation) == 0 }
     }
 
     /// U[e][co][ci] = (G g G^T)[e], e = row * inputs + column. Tile.two:
@@ -247,8 +271,61 @@ struct WinogradConv3x3 {
 
     // MARK: The convolution
 
+    func apply(padded x: Tensor, weights: Weights, bias: [Float], threads: Int, threading: Threading) -> Tensor {
+        switch weights.transformed {
+        case let .fp32(two, four):
+            return apply(padded: x, transformedWeight: tile == .two ? two : four, bias: bias, threads: threads,
+                         threading: threading)
+        case let .bf16(two):
+            precondition(tile == .two, "bf16 weights are F(2x2, 3x3)'s")
+            return apply(padded: x, bf16Weight: two, bias: bias, threads: threads)
+        }
+    }
+
     func apply(padded x: Tensor, transformedWeight u: [Float], bias: [Float], threads: Int,
                threading: Threading) -> Tensor {
+        transform(padded: x, bias: bias, threads: threads) { v, m, count in
+            u.withUnsafeBufferPointer { u in
+                // M[e] = U[e] (Cout x Cin) . V[e] (Cin x count), one product per point.
+                let products = { (e: Int) in
+                    BLAS.gemm(m: outChannels, n: count, k: x.channels, a: u.baseAddress! + e * outChannels * x.channels,
+                              lda: x.channels, b: v + e * x.channels * count, ldb: count,
+                              c: m + e * outChannels * count, ldc: count)
+                }
+                if threading == .engine && threads > 1 {
+                    Parallel.forRanges(tile.points, threads: threads) { range in for e in range { products(e) } }
+                } else {
+                    for e in 0..<tile.points { products(e) }
+                }
+            }
+        }
+    }
+
+    /// The same with the products in bf16 (U rounded at load, V packed per point).
+    func apply(padded x: Tensor, bf16Weight u: [UInt16], bias: [Float], threads: Int) -> Tensor {
+        let cin = x.channels, cout = outChannels
+        return transform(padded: x, bias: bias, threads: threads) { v, m, count in
+            let panelWords = (count + 31) / 32 * 16 * cin
+            let panels = UnsafeMutablePointer<UInt32>.allocate(capacity: tile.points * panelWords)
+            defer { panels.deallocate() }
+            u.withUnsafeBufferPointer { u in
+                Parallel.forRanges(tile.points, threads: threads) { range in
+                    for e in range {
+                        let panel = panels + e * panelWords
+                        pirec_bf16_pack(v + e * cin * count, cin, count, count, panel)
+                        pirec_bf16_gemm(u.baseAddress! + e * cout * cin, cout, cin, panel, count,
+                                        m + e * cout * count, count)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The transforms around the products: V = B^T d B of each chunk of tiles into v
+    /// [points][Cin][count], `products` fills m [points][Cout][count], then Y = A^T m A + bias.
+    private func transform(padded x: Tensor, bias: [Float], threads: Int,
+                           products: (_ v: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>, _ count: Int) -> Void)
+        -> Tensor {
         let d = dilation, cin = x.channels, cout = outChannels
         let size = tile.rawValue, points = tile.points
         let ho = x.height - 2 * d, wo = x.width - 2 * d
@@ -267,78 +344,67 @@ struct WinogradConv3x3 {
         let reach = tile == .two ? 3 * d + 16 : 5 * d + WinogradConv3x3.reach4x8(dilation: d)
         return Tensor(channels: cout, height: ho, width: wo) { out in
             x.data.withUnsafeBufferPointer { input in
-                u.withUnsafeBufferPointer { u in
-                    let src = input.baseAddress!, dst = out.baseAddress!
-                    var first = 0
-                    var inputOffset = [Int](repeating: 0, count: chunk), outputOffset = inputOffset
-                    while first < tiles {
-                        let count = min(chunk, tiles - first)
-                        // Where each tile starts in the padded input and in the output (no division per channel).
-                        for t in 0..<count {
-                            let y0 = origin((first + t) / tilesX), x0 = origin((first + t) % tilesX)
-                            inputOffset[t] = y0 * x.width + x0
-                            outputOffset[t] = y0 * wo + x0
-                        }
-                        // Input transform: V[e][ci][t] = (B^T d B)[e], tile by tile, in registers.
-                        Parallel.forRanges(cin, threads: threads) { channels in
-                            for c in channels {
-                                let plane = src + c * x.height * x.width
-                                let out = v + c * count, step = cin * count
-                                var t = 0
-                                while t < count {
-                                    // Eight tiles of one tile row at once where their inputs lie inside the row.
-                                    if (d == 1 || d == 2) && (first + t) % tilesX % 8 == 0 && t + 8 <= count
-                                        && (first + t) % tilesX + 8 <= tilesX
-                                        && (inputOffset[t] % x.width) + reach <= x.width {
-                                        if tile == .two {
-                                            WinogradConv3x3.inputTransform8(plane + inputOffset[t], rowStride: x.width,
-                                                                            dilation: d, into: out + t, step: step)
-                                        } else {
-                                            WinogradConv3x3.inputTransform4x8(plane + inputOffset[t], rowStride: x.width,
-                                                                              dilation: d, into: out + t, step: step)
-                                        }
-                                        t += 8
-                                        continue
-                                    }
-                                    if tile == .two {
-                                        WinogradConv3x3.inputTransform2(plane + inputOffset[t], rowStride: x.width,
-                                                                        dilation: d, into: out + t, step: step)
-                                    } else {
-                                        WinogradConv3x3.inputTransform4(plane + inputOffset[t], rowStride: x.width,
-                                                                        dilation: d, into: out + t, step: step)
-                                    }
-                                    t += 1
-                                }
-                            }
-                        }
-                        // M[e] = U[e] (Cout x Cin) . V[e] (Cin x count), one product per point.
-                        let products = { (e: Int) in
-                            BLAS.gemm(m: cout, n: count, k: cin, a: u.baseAddress! + e * cout * cin, lda: cin,
-                                      b: v + e * cin * count, ldb: count, c: m + e * cout * count, ldc: count)
-                        }
-                        if threading == .engine && threads > 1 {
-                            Parallel.forRanges(points, threads: threads) { range in for e in range { products(e) } }
-                        } else {
-                            for e in 0..<points { products(e) }
-                        }
-                        // Output transform: Y = A^T m A + bias.
-                        Parallel.forRanges(cout, threads: threads) { channels in
-                            for co in channels {
-                                let plane = dst + co * ho * wo, bias = bias[co]
-                                let base = m + co * count, step = cout * count
-                                for t in 0..<count {
-                                    if tile == .two {
-                                        WinogradConv3x3.outputTransform2(base + t, step: step, bias: bias,
-                                                                         into: plane + outputOffset[t], rowStride: wo, dilation: d)
-                                    } else {
-                                        WinogradConv3x3.outputTransform4(base + t, step: step, bias: bias,
-                                                                         into: plane + outputOffset[t], rowStride: wo, dilation: d)
-                                    }
-                                }
-                            }
-                        }
-                        first += count
+                let src = input.baseAddress!, dst = out.baseAddress!
+                var first = 0
+                var inputOffset = [Int](repeating: 0, count: chunk), outputOffset = inputOffset
+                while first < tiles {
+                    let count = min(chunk, tiles - first)
+                    // Where each tile starts in the padded input and in the output (no division per channel).
+                    for t in 0..<count {
+                        let y0 = origin((first + t) / tilesX), x0 = origin((first + t) % tilesX)
+                        inputOffset[t] = y0 * x.width + x0
+                        outputOffset[t] = y0 * wo + x0
                     }
+                    // Input transform: V[e][ci][t] = (B^T d B)[e], tile by tile, in registers.
+                    Parallel.forRanges(cin, threads: threads) { channels in
+                        for c in channels {
+                            let plane = src + c * x.height * x.width
+                            let out = v + c * count, step = cin * count
+                            var t = 0
+                            while t < count {
+                                // Eight tiles of one tile row at once where their inputs lie inside the row.
+                                if (d == 1 || d == 2) && (first + t) % tilesX % 8 == 0 && t + 8 <= count
+                                    && (first + t) % tilesX + 8 <= tilesX
+                                    && (inputOffset[t] % x.width) + reach <= x.width {
+                                    if tile == .two {
+                                        WinogradConv3x3.inputTransform8(plane + inputOffset[t], rowStride: x.width,
+                                                                        dilation: d, into: out + t, step: step)
+                                    } else {
+                                        WinogradConv3x3.inputTransform4x8(plane + inputOffset[t], rowStride: x.width,
+                                                                          dilation: d, into: out + t, step: step)
+                                    }
+                                    t += 8
+                                    continue
+                                }
+                                if tile == .two {
+                                    WinogradConv3x3.inputTransform2(plane + inputOffset[t], rowStride: x.width,
+                                                                    dilation: d, into: out + t, step: step)
+                                } else {
+                                    WinogradConv3x3.inputTransform4(plane + inputOffset[t], rowStride: x.width,
+                                                                    dilation: d, into: out + t, step: step)
+                                }
+                                t += 1
+                            }
+                        }
+                    }
+                    products(v, m, count)
+                    // Output transform: Y = A^T m A + bias.
+                    Parallel.forRanges(cout, threads: threads) { channels in
+                        for co in channels {
+                            let plane = dst + co * ho * wo, bias = bias[co]
+                            let base = m + co * count, step = cout * count
+                            for t in 0..<count {
+                                if tile == .two {
+                                    WinogradConv3x3.outputTransform2(base + t, step: step, bias: bias,
+                                                                     into: plane + outputOffset[t], rowStride: wo, dilation: d)
+                                } else {
+                                    WinogradConv3x3.outputTransform4(base + t, step: step, bias: bias,
+                                                                     into: plane + outputOffset[t], rowStride: wo, dilation: d)
+                                }
+                            }
+                        }
+                    }
+                    first += count
                 }
             }
         }
