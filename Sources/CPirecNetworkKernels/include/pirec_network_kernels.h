@@ -17,6 +17,18 @@
 void pirec_conv_direct3(const float *in, size_t cin, size_t ph, size_t pw, const float *w, const float *bias,
                         size_t k, float *out, size_t ho, size_t wo, size_t y0, size_t y1);
 
+/* Winograd transforms of one channel (pirec_winograd.c; WinogradConv3x3.swift has the
+ * matrices), tile 2 (F(2x2, 3x3)) or 4 (F(4x4, 3x3)), dilation d:
+ * input: for t < count, out[e * step + t] = (B^T D B)[e] of the (tile + 2)^2 samples d apart
+ * from plane + offsets[t] (rows `width` apart); where eight[t] is 1, tiles t...t + 7 are
+ * adjacent in one tile row and their samples lie in the row (they are done together).
+ * output: for t < count, the tile x tile block of outputs d apart from plane + offsets[t]
+ * (rows wo apart) = (A^T M A) + bias, M[e] = m[e * step + t]. */
+void pirec_winograd_input(size_t tile, const float *plane, size_t width, size_t d, const size_t *offsets,
+                          const uint8_t *eight, size_t count, float *out, size_t step);
+void pirec_winograd_output(size_t tile, const float *m, size_t step, size_t count, float bias, float *plane,
+                           size_t wo, size_t d, const size_t *offsets);
+
 /* bf16 matrix products (pirec_bf16.c) for the Winograd domain's products: operands rounded to
  * bfloat16, products summed in fp32 by AVX512_BF16's vdpbf16ps (pairs of products a lane). */
 
