@@ -162,13 +162,17 @@ STATE_PREFIXES = ("net", "ema", "disc")
 WARMUP_STEPS = 200  # re-warm Adam after resuming from a state file (its moments are not kept)
 
 
-def save_state(path, nets, meta):
+def save_state(path, nets, meta, ema_only=False):
     """nets: {prefix: module}; fp16 tensors, metadata as strings (pirec_net's writer). A
-    discriminator that never trained (meta gan_steps 0) is left out: it is its random start."""
+    discriminator that never trained (meta gan_steps 0) is left out: it is its random start.
+    With ema_only the trained copy is left out too (a wide generator's two copies would pass
+    the state's 25 MB); resuming then continues both copies from the EMA."""
     from pirec_net import write_safetensors
 
     if not int(meta.get("gan_steps", 0)):
         nets = {k: v for k, v in nets.items() if k != "disc"}
+    if ema_only:
+        nets = {k: v for k, v in nets.items() if k != "net"}
     tensors = {f"{prefix}.{k}": v.detach().to(torch.float16).cpu()
                for prefix, net in nets.items() for k, v in net.state_dict().items()}
     write_safetensors(tensors, path, {k: str(v) for k, v in meta.items()})
@@ -185,7 +189,7 @@ def load_state(path):
         for key in f.keys():
             prefix, name = key.split(".", 1)
             parts[prefix][name] = f.get_tensor(key).float()
-    return {"generator": parts["net"], "ema": parts["ema"], "discriminator": parts["disc"] or None,
+    return {"generator": parts["net"] or parts["ema"], "ema": parts["ema"], "discriminator": parts["disc"] or None,
             "gan_steps": int(meta.get("gan_steps", 0)),
             "phase": meta["phase"], "step": int(meta["step"]), "seconds": float(meta["seconds"]),
             "width": int(meta["width"]), "blocks": int(meta["blocks"]), "residual": meta["residual"] == "True",
@@ -304,6 +308,8 @@ def main():
     ap.add_argument("--crop-minutes", type=float, default=None,
                     help="after this many minutes train on whole pictures (the size used at run time)")
     ap.add_argument("--save-every", type=int, default=200)
+    ap.add_argument("--state-ema-only", action="store_true",
+                    help="keep only the EMA copy in --resume-state's file (half its size)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
@@ -433,7 +439,7 @@ def main():
         os.replace(last + ".tmp", last)
         if state_file:
             os.makedirs(args.resume_state, exist_ok=True)
-            save_state(state_file, {"net": net, "ema": ema, "disc": disc}, {
+            save_state(state_file, {"net": net, "ema": ema, "disc": disc}, ema_only=args.state_ema_only, meta={
                 "phase": args.phase, "step": step, "seconds": f"{trained_seconds:.1f}", "width": args.width,
                 "blocks": args.blocks, "in_channels": net.in_channels, "residual": net.residual,
                 "gan_steps": gan_steps,
