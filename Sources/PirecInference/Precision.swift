@@ -1,6 +1,7 @@
 // Precision: what the Winograd-domain matrix products compute in. bf16 rounds both operands
 // to bfloat16 and sums the products in fp32 (AVX512_BF16's vdpbf16ps, CPirecNetworkKernels'
-// pirec_bf16.c): about twice OpenBLAS's fp32 rate, within the quality gate that
+// pirec_bf16.c): the products at 2.2x OpenBLAS's fp32 rate, on F(2x2) tiles only (so the
+// network is level with fp32 for now, BENCHMARKS.md), within the quality gate that
 // ShippedModelTests holds (output PSNR against fp32).
 import CPirecNetworkKernels
 
