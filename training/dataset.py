@@ -49,6 +49,9 @@ from collections import defaultdict
 import numpy as np
 from PIL import Image
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from split_file import check_split  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 FONT = "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"
@@ -509,25 +512,7 @@ def main():
 
     # Split.
     held, designs = choose_heldout(seqs)
-    if args.write_split:
-        old = open(SPLIT_FILE).read() if os.path.exists(SPLIT_FILE) else None
-        new = "".join(n + "\n" for n in held)
-        if old != new:
-            with open(SPLIT_FILE, "w") as f:
-                f.write(new)
-            print("wrote %s (%d names)%s" % (SPLIT_FILE, len(held), "" if old is None else ", changed"))
-        else:
-            print("%s unchanged" % SPLIT_FILE)
-    elif os.path.exists(SPLIT_FILE):
-        committed = [l.strip() for l in open(SPLIT_FILE) if l.strip()]
-        if committed != held:
-            a, b = set(committed), set(held)
-            raise SystemExit("split differs from %s: %d only there, %d only computed (e.g. %s); "
-                             "rerun with --write-split if intended"
-                             % (SPLIT_FILE, len(a - b), len(b - a), sorted(a ^ b)[:5]))
-        print("split matches %s" % SPLIT_FILE)
-    else:
-        print("note: %s does not exist; --write-split writes it" % SPLIT_FILE)
+    check_split(SPLIT_FILE, held, args.write_split, "names")
     held_set = set(held)
     train = [n for n in names if n not in held_set]
     train_designs = {design_key(seqs[n]) for n in train}

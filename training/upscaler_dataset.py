@@ -61,11 +61,15 @@ import io
 import os
 import re
 import subprocess
+import sys
 import time
 from collections import Counter, defaultdict
 
 import numpy as np
 from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from split_file import check_split  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CLIPART = "/usr/share/openclipart/svg"
@@ -168,28 +172,6 @@ def choose_heldout(paths, group):
             break
         held.extend(members[g])
     return sorted(held)
-
-
-def check_split(held, write):
-    if write:
-        old = open(SPLIT_FILE).read() if os.path.exists(SPLIT_FILE) else None
-        new = "".join(p + "\n" for p in held)
-        if old == new:
-            print("%s unchanged" % SPLIT_FILE)
-        else:
-            with open(SPLIT_FILE, "w") as f:
-                f.write(new)
-            print("wrote %s (%d paths)%s" % (SPLIT_FILE, len(held), "" if old is None else ", changed"))
-    elif os.path.exists(SPLIT_FILE):
-        committed = [line.strip() for line in open(SPLIT_FILE) if line.strip()]
-        if committed != held:
-            a, b = set(committed), set(held)
-            raise SystemExit("split differs from %s: %d only there, %d only computed (e.g. %s); "
-                             "rerun with --write-split if intended"
-                             % (SPLIT_FILE, len(a - b), len(b - a), sorted(a ^ b)[:5]))
-        print("split matches %s" % SPLIT_FILE)
-    else:
-        print("note: %s does not exist; --write-split writes it" % SPLIT_FILE)
 
 
 # ---------------------------------------------------------------------------------------
@@ -311,7 +293,7 @@ def main():
 
     group = groups_of(eligible, drawing_key)
     held = choose_heldout(eligible, group)
-    check_split(held, args.write_split)
+    check_split(SPLIT_FILE, held, args.write_split, "paths")
     held_set = set(held)
 
     # One source per drawing (its first path); copies are counted, not rendered.
