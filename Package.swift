@@ -91,7 +91,7 @@ let package = Package(
 
         // Shipped plugins. Explicit paths: `Plugins/` is also SwiftPM's folder for its own package plugins.
         .target(
-            name: "Upscaler", dependencies: ["PirecPluginKit", "PirecImaging", "CPirecPlugin"],
+            name: "Upscaler", dependencies: ["PirecPluginKit", "PirecImaging", "PirecInference", "CPirecPlugin"],
             path: "Plugins/Upscaler/Sources", linkerSettings: pluginLinkerSettings),
         .target(
             name: "Resize", dependencies: ["PirecPluginKit", "PirecImaging", "CPirecPlugin"],
@@ -143,7 +143,7 @@ let package = Package(
             name: "ColorQuantizerTests", dependencies: ["PirecCore", "PirecTestKit"],
             path: "Plugins/ColorQuantizer/Tests"),
         .testTarget(
-            name: "UpscalerTests", dependencies: ["PirecCore", "PirecTestKit"],
+            name: "UpscalerTests", dependencies: ["PirecCore", "PirecInference", "PirecTestKit"],
             path: "Plugins/Upscaler/Tests"),
     ]
 )

@@ -20,8 +20,12 @@ Writes (see Tests/Fixtures/network/README.md for every tensor):
                           of the shipped generator (models/emoji, trained) on real128:
                           rerun this script when the shipped generator changes
   ops.safetensors         per-op inputs, parameters and outputs (F32)
+  upscaler_x2.safetensors W=8, B=2 learned upscaler (training/upscaler_net.py), x2, seed 4, F32
+  upscaler_x4.safetensors W=8, B=1 learned upscaler, x4, seed 5, F16
+  upscaler_cases.safetensors  their inputs and PyTorch outputs (F32)
 """
 
+import copy
 import hashlib
 import sys
 from pathlib import Path
@@ -38,6 +42,8 @@ from skimage.feature import canny
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pirec_net import Generator, save_safetensors, write_safetensors  # noqa: E402
+from upscaler_net import Upscaler  # noqa: E402
+from upscaler_net import save_safetensors as save_upscaler  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "Tests" / "Fixtures" / "network"
@@ -69,10 +75,9 @@ def make_generator(width, blocks, seed, in_channels=4):
 
 def rounded_copy(model, dtype):
     """A float32 model whose weights are `model`'s rounded to `dtype` and back."""
-    copy = Generator(model.width, model.blocks).eval()
-    copy.load_state_dict({k: v.to(dtype).to(torch.float32)
-                          for k, v in model.state_dict().items()})
-    return copy
+    rounded = copy.deepcopy(model).eval()
+    rounded.load_state_dict({k: v.to(dtype).to(torch.float32) for k, v in model.state_dict().items()})
+    return rounded
 
 
 def seeded_rand(shape, seed, low=0.0, high=1.0):
@@ -194,7 +199,53 @@ def op_cases():
     # counts the engine runs as Winograd.
     conv("wino3", (1, 32, 18, 42), (24, 32, 3, 3))
     conv("wino3d2", (1, 32, 20, 52), (24, 32, 3, 3), dilation=2)
+    for name, shape, scale in (("depth_to_space2", (1, 12, 3, 5), 2), ("depth_to_space4", (1, 32, 2, 3), 4)):
+        x = seeded_randn(shape, next(seed))
+        add(name, f"PixelShuffle({scale})", input=x, output=F.pixel_shuffle(x, scale))
     return t, meta
+
+
+def make_upscaler(scale, width, blocks, seed):
+    """PyTorch's default initialisation after manual_seed(seed), the tail scaled by 0.2 so the
+    correction it adds to the nearest-neighbour enlargement stays mostly inside [0, 1] (at
+    full scale a third of the outputs clamp, and a clamped output tests nothing)."""
+    torch.manual_seed(seed)
+    net = Upscaler(scale, width, blocks).eval()
+    with torch.no_grad():
+        net.tail.weight.mul_(0.2)
+        net.tail.bias.mul_(0.2)
+    return net
+
+
+def upscaler_cases(real):
+    """The two fixture upscalers on a random input of odd size and on the real picture's RGB,
+    whole and (x4) a 48x40 corner of it."""
+    info = {"dataset": "random", "steps": "0"}
+    x2 = make_upscaler(2, 8, 2, seed=4)
+    x4 = make_upscaler(4, 8, 1, seed=5)
+    save_upscaler(x2.state_dict(), OUT / "upscaler_x2.safetensors", 2, 8, 2, info, torch.float32)
+    save_upscaler(x4.state_dict(), OUT / "upscaler_x4.safetensors", 4, 8, 1, info, torch.float16)
+    x4_ref = rounded_copy(x4, torch.float16)
+    for fname, model, dtype in (("upscaler_x2.safetensors", x2, torch.float32),
+                                ("upscaler_x4.safetensors", x4, torch.float16)):
+        back = load_file(str(OUT / fname))
+        for k, v in model.state_dict().items():
+            assert torch.equal(back[k], v.to(dtype)), (fname, k)
+    rgb = real[:, :3]
+    cases = {}
+    with torch.no_grad():
+        for prefix, model, inputs in (
+                ("upscaler_x2", x2, {"random13x10": seeded_rand((1, 3, 13, 10), 201, 0.1, 0.9), "real128": rgb}),
+                ("upscaler_x4", x4_ref, {"random9x7": seeded_rand((1, 3, 9, 7), 202, 0.1, 0.9),
+                                         "real48x40": rgb[:, :, :48, :40].contiguous()})):
+            for case, x in inputs.items():
+                y = model(x)
+                clamped = ((y == 0) | (y == 1)).float().mean().item()
+                print(f"  {prefix}.{case}.output  {tuple(y.shape)}  clamped {clamped:.1%}")
+                assert clamped < 0.05, f"{prefix}.{case}: {clamped:.1%} of the output clamps"
+                cases[f"{prefix}.{case}.input"] = x
+                cases[f"{prefix}.{case}.output"] = y
+    return cases
 
 
 def save(tensors, path, metadata):
@@ -263,6 +314,13 @@ def main():
         "refiner7": "refiner7.safetensors (F32 weights; real128 is real128's 4 channels and its colour again)",
         "real128": "Tests/Fixtures/classical/chelsea.png, LANCZOS 128x128; colour = medianBlur 7, "
                    "kmeans K=4, medianBlur 3, /255; edge = canny(rgb2gray, sigma=2)",
+        "torch": torch.__version__,
+    })
+
+    save(upscaler_cases(real), OUT / "upscaler_cases.safetensors", {
+        "upscaler_x2": "upscaler_x2.safetensors (F32 weights)",
+        "upscaler_x4": "upscaler_x4.safetensors (F16 weights, computed in F32)",
+        "real128": "cases.safetensors' real128, its RGB (the colour domain)",
         "torch": torch.__version__,
     })
 

@@ -45,14 +45,22 @@ public struct Executor {
                                threading: threading)
             case let .instanceNorm(relu):
                 InstanceNorm.apply(&x, relu: relu, threads: threads)
+            case .relu:
+                Activations.relu(&x)
             case .upsample2x:
                 x = UpsampleBilinear.apply(x, threads: threads)
             case .pushResidual:
                 residuals.append(x)
             case .addResidual:
                 Activations.add(&x, residuals.removeLast())
+            case let .addResidualRepeated(times):
+                Activations.addRepeated(&x, residuals.removeLast(), times: times)
+            case let .depthToSpace(scale):
+                x = DepthToSpace.apply(x, scale: scale, threads: threads)
             case .tanhToUnit:
                 Activations.tanhToUnit(&x)
+            case .clampUnit:
+                Activations.clampUnit(&x)
             }
         }
         return x

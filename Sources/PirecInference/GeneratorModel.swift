@@ -30,22 +30,11 @@ public final class GeneratorModel: @unchecked Sendable {  // lets only; the exec
             throw fail("precision bf16 needs a CPU with AVX512_BF16, which this one lacks (precision: auto "
                 + "takes bf16 only where there is)")
         }
-        guard let arch = file.metadata["arch"] else {
-            throw fail("no \"arch\" in the safetensors metadata; expected \"\(GeneratorModel.architecture)\" "
-                + "(convert PI-REC checkpoints with training/convert_pth.py)")
-        }
-        guard arch == GeneratorModel.architecture else {
-            throw fail("architecture \"\(arch)\", expected \"\(GeneratorModel.architecture)\"")
-        }
-        func number(_ key: String) throws(ModelError) -> Int {
-            guard let text = file.metadata[key], let value = Int(text), value > 0, value <= 4096 else {
-                throw fail("metadata \"\(key)\" is \(file.metadata[key].map { "\"\($0)\"" } ?? "missing"), expected a positive integer")
-            }
-            return value
-        }
-        width = try number("width")
-        blocks = try number("blocks")
-        inputChannels = try number("input_channels")
+        try file.requireArchitecture(GeneratorModel.architecture,
+                                     hint: "convert PI-REC checkpoints with training/convert_pth.py")
+        width = try file.positiveInteger("width")
+        blocks = try file.positiveInteger("blocks")
+        inputChannels = try file.positiveInteger("input_channels")
         guard inputChannels == 4 || inputChannels == 7 else {
             throw fail("input_channels is \(inputChannels); PI-REC networks take 4 (RGB, edge), "
                 + "a refiner that also reads the colour domain 7 (picture, edge, colour)")
@@ -56,21 +45,7 @@ public final class GeneratorModel: @unchecked Sendable {  // lets only; the exec
         case let other?: throw fail("metadata \"output\" is \"\(other)\", expected \"unit\" or \"residual\"")
         }
         let graph = Graph.generator(width: width, blocks: blocks, inputChannels: inputChannels)
-        var weights: [String: [Float]] = [:]
-        for (name, shape) in graph.parameters {
-            guard let entry = file.entries[name] else {
-                throw fail("missing tensor \(name) (expected shape \(shape) for width \(width), \(blocks) blocks)")
-            }
-            guard entry.shape == shape else {
-                throw fail("tensor \(name) has shape \(entry.shape), expected \(shape) for width \(width), \(blocks) blocks")
-            }
-            weights[name] = try file.floats(name)
-        }
-        let expected = Set(graph.parameters.map(\.name))
-        if let extra = file.entries.keys.sorted().first(where: { !expected.contains($0) }) {
-            throw fail("unexpected tensor \(extra) with shape \(file.entries[extra]!.shape) "
-                + "(width \(width), \(blocks) blocks names \(expected.count) tensors)")
-        }
+        let weights = try file.weights(for: graph, shape: "width \(width), \(blocks) blocks")
         self.path = path
         metadata = file.metadata
         self.precision = precision

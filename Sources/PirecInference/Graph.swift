@@ -6,11 +6,17 @@ public enum Op: Sendable {
               reflect: Bool)
     case convTranspose(weights: String, outChannels: Int, kernel: Int, stride: Int, padding: Int)
     case instanceNorm(relu: Bool)
+    case relu
     case upsample2x
-    /// Remember the current tensor for a later `addResidual`.
+    /// Remember the current tensor for a later `addResidual` or `addResidualRepeated`.
     case pushResidual
     case addResidual
+    /// Adds the remembered [C, H, W] tensor to each of `times` consecutive channels of the
+    /// current [C * times, H, W] one (Activations.addRepeated).
+    case addResidualRepeated(times: Int)
+    case depthToSpace(scale: Int)
     case tanhToUnit
+    case clampUnit
 }
 
 public struct Graph: Sendable {
@@ -57,4 +63,35 @@ public struct Graph: Sendable {
         ops.append(.tanhToUnit)
         return Graph(ops: ops, parameters: parameters)
     }
+
+    /// pirec's learned upscaler (training/upscaler_net.py): width W, B residual blocks, scale
+    /// S. Every layer is a 3x3 convolution with reflection padding 1, so each output pixel
+    /// sees `receptiveRadius(blocks:)` low-resolution pixels around it.
+    public static func upscaler(scale: Int, width w: Int, blocks: Int) -> Graph {
+        var ops: [Op] = []
+        var parameters: [(String, [Int])] = []
+        func conv(_ name: String, _ cin: Int, _ cout: Int) {
+            ops.append(.conv(weights: name, outChannels: cout, kernel: 3, stride: 1, padding: 1, dilation: 1,
+                             reflect: true))
+            parameters += [("\(name).weight", [cout, cin, 3, 3]), ("\(name).bias", [cout])]
+        }
+        ops.append(.pushResidual)  // the input, enlarged by nearest neighbour at the end
+        conv("head", 3, w)
+        ops.append(.pushResidual)  // the head's features, added back after the body
+        for i in 0..<blocks {
+            ops.append(.pushResidual)
+            conv("body.\(i).conv1", w, w)
+            ops.append(.relu)
+            conv("body.\(i).conv2", w, w)
+            ops.append(.addResidual)
+        }
+        ops.append(.addResidual)
+        conv("tail", w, 3 * scale * scale)
+        ops += [.addResidualRepeated(times: scale * scale), .depthToSpace(scale: scale), .clampUnit]
+        return Graph(ops: ops, parameters: parameters)
+    }
+
+    /// How far (in input pixels) an upscaler's output depends on its input: one pixel per
+    /// 3x3 layer (head, two per block, tail).
+    public static func upscalerReceptiveRadius(blocks: Int) -> Int { 2 * blocks + 2 }
 }

@@ -69,6 +69,13 @@ func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
         #expect(conv.winogradTile(channels: x.channels, x.height, x.width) == .four)
     }
 
+    @Test(arguments: [("depth_to_space2", 2), ("depth_to_space4", 4)])
+    func depthToSpace(name: String, scale: Int) throws {
+        for threads in [1, 2] {
+            try check(name, tolerance: 0) { DepthToSpace.apply($0, scale: scale, threads: threads) }
+        }
+    }
+
     @Test func reflectionPaddingFoldsIntoTheConvolution() throws {
         // pad 3 then conv 7x7 == conv 7x7 with reflect padding 3 (what the graph runs).
         let weight = try file.floats("conv7.weight"), bias = try file.floats("conv7.bias")

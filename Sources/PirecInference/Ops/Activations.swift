@@ -1,5 +1,5 @@
-// Activations: ReLU, the residual sum, and the network's output map (tanh(x) + 1) / 2.
-// Shapes: elementwise, [C, H, W] -> [C, H, W].
+// Activations: ReLU, the residual sums, and the networks' output maps ((tanh(x) + 1) / 2,
+// a clamp to [0, 1]). Shapes: elementwise, [C, H, W] -> [C, H, W], but `addRepeated`.
 import Glibc
 
 enum Activations {
@@ -11,6 +11,23 @@ enum Activations {
     static func add(_ x: inout Tensor, _ skip: Tensor) {
         skip.data.withUnsafeBufferPointer { s in
             x.data.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] += s[i] } }
+        }
+    }
+
+    /// x[c * n + i] += skip[c] for i in 0..<n: x is [C * n, H, W], skip [C, H, W]. Before a
+    /// depth-to-space of scale S (n = S * S) this adds skip's nearest-neighbour enlargement.
+    static func addRepeated(_ x: inout Tensor, _ skip: Tensor, times n: Int) {
+        precondition(x.channels == skip.channels * n && x.plane == skip.plane, "repeated residual: shapes differ")
+        let plane = x.plane
+        skip.data.withUnsafeBufferPointer { s in
+            x.data.withUnsafeMutableBufferPointer { p in
+                for c in 0..<skip.channels {
+                    for i in 0..<n {
+                        let target = (c * n + i) * plane, source = c * plane
+                        for k in 0..<plane { p[target + k] += s[source + k] }
+                    }
+                }
+            }
         }
     }
 
@@ -27,5 +44,10 @@ enum Activations {
     /// (tanh(x) + 1) / 2, mapping to [0, 1].
     static func tanhToUnit(_ x: inout Tensor) {
         x.data.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = (tanhf(p[i]) + 1) / 2 } }
+    }
+
+    /// min(max(x, 0), 1).
+    static func clampUnit(_ x: inout Tensor) {
+        x.data.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = min(max(p[i], 0), 1) } }
     }
 }

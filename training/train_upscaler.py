@@ -1,0 +1,239 @@
+#!/usr/bin/env python3
+"""Train pirec's learned upscaler (training/upscaler_net.py) on the clip-art tiles.
+
+    python3 training/upscaler_dataset.py            # training/data/upscaler/{train,heldout}.npz
+    nice -n 19 python3 training/train_upscaler.py --scale 2 --minutes 40 --threads 2
+    python3 training/train_upscaler.py --scale 2 --export models/upscaler/x2.safetensors
+
+Each step takes a batch of random high-resolution crops of the training tiles (random
+flips and quarter turns), makes their low-resolution versions as the held-out set's are
+made (the mean of each SxS block, rounded to 8 bits) and trains on L1. A share of the
+crops (--blur) is softened with a Gaussian blur before the reduction, so pictures that
+are softer than an exact reduction (the generator's) are enlarged without their blur
+being copied. The learning rate follows a cosine from --lr to --lr-end over --minutes
+of training time (the process's CPU time over its threads, as train.py counts it), and
+an exponential moving average of the weights is kept and exported.
+
+Resumable: the run folder's last.pt keeps everything (Adam's moments too); the state file
+training/state/upscaler-xS.safetensors (fp16 network and EMA, a fresh machine's starting
+point, committed) is written beside it. A run started again with a larger --minutes
+continues from the state file, or from last.pt with --resume. Every --check-minutes the
+EMA's mean PSNR on the held-out tiles is printed beside Lanczos's (Pillow's), a quick
+PyTorch-side look; the figures that count are training/evaluate_upscaler.py's, through the
+Swift plugin.
+"""
+
+import argparse
+import copy
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from train import WARMUP_STEPS, load_state, portable_args, save_state  # noqa: E402
+from upscaler_net import Upscaler, save_safetensors  # noqa: E402
+
+DATA = os.path.join(HERE, "data", "upscaler")
+DATASET = ("openclipart-svg (Debian 12), public domain, rendered with librsvg2-bin's rsvg-convert at 512 px on "
+           "white, 128x128 tiles; held-out drawings in training/upscaler_heldout.txt")
+
+
+def psnr(a, b):
+    """Per-picture PSNR in dB of uint8 arrays [N, H, W, 3] (scikit-image's, data range 255)."""
+    mse = ((a.astype(np.float64) - b.astype(np.float64)) ** 2).reshape(len(a), -1).mean(1)
+    return 10 * np.log10(255.0 ** 2 / np.maximum(mse, 1e-10))
+
+
+def reduce(hr, scale):
+    """The low-resolution version of [N, 3, H, W] pictures in [0, 1]: the mean of each
+    scale x scale block, rounded to 8 bits (upscaler_dataset.py's held-out reduction)."""
+    return torch.floor(F.avg_pool2d(hr, scale) * 255 + 0.5) / 255
+
+
+def gaussian_blur(x, sigma):
+    """Separable Gaussian blur of [N, C, H, W] with per-picture sigma [N], reflection at borders."""
+    radius = 3
+    t = torch.arange(-radius, radius + 1, dtype=x.dtype)
+    k = torch.exp(-(t[None] ** 2) / (2 * sigma[:, None] ** 2))
+    k = k / k.sum(1, keepdim=True)                     # [N, 7]
+    n, c, h, w = x.shape
+    y = F.pad(x, (radius, radius, radius, radius), mode="reflect").reshape(1, n * c, h + 2 * radius, w + 2 * radius)
+    kernels = k.repeat_interleave(c, 0)                # [N C, 7]
+    y = F.conv2d(y, kernels[:, None, None, :], groups=n * c)
+    y = F.conv2d(y, kernels[:, None, :, None], groups=n * c)
+    return y.reshape(n, c, h, w)
+
+
+class Tiles:
+    """Random augmented HR crops of the training tiles, as [N, 3, crop, crop] in [0, 1]."""
+
+    def __init__(self, path, rng):
+        self.hr = np.load(path)["hr"]
+        self.rng = rng
+
+    def batch(self, size, crop):
+        idx = self.rng.integers(0, len(self.hr), size)
+        side = self.hr.shape[1]
+        y, x = self.rng.integers(0, side - crop + 1, 2)
+        t = torch.from_numpy(self.hr[idx, y:y + crop, x:x + crop]).permute(0, 3, 1, 2).float() / 255
+        t = torch.rot90(t, int(self.rng.integers(0, 4)), (2, 3))
+        return torch.flip(t, (3,)) if self.rng.integers(0, 2) else t
+
+
+def learning_rate(args, seconds):
+    t = min(1.0, seconds / (args.minutes * 60))
+    return args.lr_end + (args.lr - args.lr_end) * 0.5 * (1 + math.cos(math.pi * t))
+
+
+def check(net, heldout, scale):
+    """Mean PSNR of the network and of Pillow's Lanczos on the held-out tiles."""
+    from PIL import Image
+
+    lr, hr = heldout[f"lr{scale}"], heldout["hr"]
+    with torch.no_grad():
+        x = torch.from_numpy(lr).permute(0, 3, 1, 2).float() / 255
+        out = torch.cat([net(x[i:i + 64]) for i in range(0, len(x), 64)])
+    ours = (out * 255).round().clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()
+    side = hr.shape[1]
+    lanczos = np.stack([np.asarray(Image.fromarray(p).resize((side, side), Image.LANCZOS)) for p in lr])
+    return psnr(ours, hr).mean(), psnr(lanczos, hr).mean()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scale", type=int, choices=(2, 4), required=True)
+    ap.add_argument("--width", type=int, default=32)
+    ap.add_argument("--blocks", type=int, default=4)
+    ap.add_argument("--data", default=DATA)
+    ap.add_argument("--run", help="run folder (last.pt); default training/runs/upscaler-xS")
+    ap.add_argument("--resume-state", default=os.path.relpath(os.path.join(HERE, "state")),
+                    help="continue from DIR/upscaler-xS.safetensors when it exists, and write it back there")
+    ap.add_argument("--resume", action="store_true", help="continue the run folder's last.pt (Adam's moments too)")
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--crop", type=int, default=None, help="HR crop side (default 96 at x2, 128 at x4)")
+    ap.add_argument("--blur", type=float, default=0.2, help="share of crops blurred before the reduction")
+    ap.add_argument("--lr", type=float, default=5e-4)
+    ap.add_argument("--lr-end", type=float, default=1e-5)
+    ap.add_argument("--ema", type=float, default=0.999)
+    ap.add_argument("--minutes", type=float, default=30)
+    ap.add_argument("--check-minutes", type=float, default=5)
+    ap.add_argument("--save-every", type=int, default=200)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--export", metavar="FILE", help="write the state's EMA as fp16 safetensors and stop")
+    args = ap.parse_args()
+
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    name = f"upscaler-x{args.scale}"
+    run = args.run or os.path.relpath(os.path.join(HERE, "runs", name))
+    last = os.path.join(run, "last.pt")
+    state_file = os.path.join(args.resume_state, f"{name}.safetensors")
+    crop = args.crop or (96 if args.scale == 2 else 128)
+
+    step, seconds, ema_state, opt_state = 0, 0.0, None, None
+    net = Upscaler(args.scale, args.width, args.blocks).start_nearest()
+    if args.resume and os.path.exists(last):
+        saved = torch.load(last)
+        net = Upscaler(args.scale, saved["width"], saved["blocks"])
+        net.load_state_dict(saved["net"])
+        step, seconds, ema_state, opt_state = saved["step"], saved["seconds"], saved["ema"], saved["opt"]
+        print(f"resumed {last} at step {step} ({seconds / 60:.1f} min)")
+    elif os.path.exists(state_file):
+        saved = load_state(state_file)
+        net = Upscaler(args.scale, saved["width"], saved["blocks"])
+        net.load_state_dict(saved["generator"])
+        step, seconds, ema_state = saved["step"], saved["seconds"], saved["ema"]
+        print(f"resumed {state_file} at step {step} ({seconds / 60:.1f} min); Adam re-warms over {WARMUP_STEPS} steps")
+    warm_from = None if opt_state is not None else step
+    ema = copy.deepcopy(net).eval()
+    if ema_state:
+        ema.load_state_dict(ema_state)
+    for p in ema.parameters():
+        p.requires_grad_(False)
+    args.width, args.blocks = net.width, net.blocks
+
+    if args.export:
+        os.makedirs(os.path.dirname(os.path.abspath(args.export)), exist_ok=True)
+        save_safetensors(ema.state_dict(), args.export, args.scale, net.width, net.blocks, {
+            "dataset": DATASET, "steps": step, "minutes": f"{seconds / 60:.1f}", "weights": "EMA",
+            "loss": "L1", "trained_size": str(crop // args.scale)})
+        print(f"{args.export}: x{args.scale}, width {net.width}, {net.blocks} blocks, step {step}, "
+              f"{seconds / 60:.1f} min, {os.path.getsize(args.export) / 1e3:.0f} kB")
+        return
+
+    opt = torch.optim.Adam(net.parameters(), lr=args.lr)
+    if opt_state is not None:
+        opt.load_state_dict(opt_state)
+    rng = np.random.default_rng(args.seed + step)
+    tiles = Tiles(os.path.join(args.data, "train.npz"), rng)
+    heldout = np.load(os.path.join(args.data, "heldout.npz"))
+    os.makedirs(run, exist_ok=True)
+
+    def save():
+        torch.save({"net": net.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(), "step": step,
+                    "seconds": seconds, "width": net.width, "blocks": net.blocks, "args": vars(args)}, last + ".tmp")
+        os.replace(last + ".tmp", last)
+        os.makedirs(args.resume_state, exist_ok=True)
+        save_state(state_file, {"net": net, "ema": ema}, meta={
+            "phase": name, "step": step, "seconds": f"{seconds:.1f}", "width": net.width, "blocks": net.blocks,
+            "scale": args.scale, "residual": False, "args": json.dumps(portable_args(args), sort_keys=True)})
+
+    print(f"{name}: width {net.width}, {net.blocks} blocks, {len(tiles.hr)} tiles, crop {crop}, "
+          f"batch {args.batch}, {args.threads} threads", flush=True)
+    window, seen, losses = time.time(), 0, []
+    next_check = (seconds // (args.check_minutes * 60) + 1) * args.check_minutes * 60
+    while seconds < args.minutes * 60:
+        lr = learning_rate(args, seconds)
+        if warm_from is not None:
+            lr *= min(1.0, (step - warm_from + 1) / WARMUP_STEPS)
+        for group in opt.param_groups:
+            group["lr"] = lr
+        wall, cpu = time.time(), time.process_time()
+        hr = tiles.batch(args.batch, crop)
+        blurred = torch.from_numpy(rng.random(args.batch) < args.blur)
+        if blurred.any():
+            sigma = torch.from_numpy(rng.uniform(0.3, 0.3 + 0.4 * args.scale, args.batch)).float()
+            hr_soft = gaussian_blur(hr, sigma)
+            source = torch.where(blurred[:, None, None, None], hr_soft, hr)
+        else:
+            source = hr
+        out = net(reduce(source, args.scale))
+        loss = F.l1_loss(out, hr)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            decay = min(args.ema, (1 + step) / (10 + step))
+            for e, p in zip(ema.parameters(), net.parameters()):
+                e.lerp_(p, 1 - decay)
+        step += 1
+        seen += args.batch
+        losses.append(loss.item())
+        seconds += min(time.time() - wall, (time.process_time() - cpu) / args.threads)
+        if step % args.save_every == 0:
+            save()
+        if time.time() - window >= 60:
+            print(f"[{name}] step {step} {seconds / 60:6.1f} min | L1 {np.mean(losses):.4f} | lr {lr:.1e} | "
+                  f"{seen / (time.time() - window):.0f} crops/s", flush=True)
+            window, seen, losses = time.time(), 0, []
+        if seconds >= next_check:
+            ours, lanczos = check(ema, heldout, args.scale)
+            print(f"[{name}] held-out at {seconds / 60:.1f} min: EMA {ours:.2f} dB, Lanczos {lanczos:.2f} dB "
+                  f"({ours - lanczos:+.2f})", flush=True)
+            next_check += args.check_minutes * 60
+    save()
+    ours, lanczos = check(ema, heldout, args.scale)
+    print(f"[{name}] done: step {step}, {seconds / 60:.1f} min; held-out EMA {ours:.2f} dB, Lanczos {lanczos:.2f} dB "
+          f"({ours - lanczos:+.2f})", flush=True)
+
+
+if __name__ == "__main__":
+    main()
