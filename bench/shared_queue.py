@@ -9,7 +9,10 @@
    as the peer of each, as many single-host daemons (folder queue, no `queue:`), each on its
    own inbox with its share of the files. The hosts share this machine's cores either way,
    so shared / separate is the queue's own cost (1.00: none). Latency: output time minus
-   drop time per file.
+   drop time per file. CPU per file: the pirecd processes' (user + system, from their exit
+   status) and the PostgreSQL server's (the postmaster with every backend, live or
+   exited), both over the burst, in milliseconds per file. The rounds interleave: each
+   times every setup in turn, so a noisy minute falls on all of them.
 
 A throw-away PostgreSQL server (initdb, unix socket, fsync off as in the tests) is made
 in a temporary folder and stopped at the end; as root it runs as the postgres user.
@@ -28,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import resource
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -74,6 +78,26 @@ class Postgres:
         self.tool("pg_ctl", "-D", self.folder + "/data", "-l", self.folder + "/log", "-w", "-o",
                   f"-k {self.folder} -p 5432 -c listen_addresses='' -c fsync=off", "start")
 
+    def cpu_seconds(self):
+        """User + system CPU of the server so far: the postmaster, the backends it has
+        reaped (its children's times) and those still running."""
+        tick = os.sysconf("SC_CLK_TCK")
+        with open(self.folder + "/data/postmaster.pid") as f:
+            master = int(f.readline())
+        total = 0
+        for stat in glob.glob("/proc/[0-9]*/stat"):
+            try:
+                with open(stat) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # exited meanwhile
+            pid, parent = int(stat.split("/")[2]), int(fields[1])
+            if pid == master:
+                total += sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
+            elif parent == master:
+                total += int(fields[11]) + int(fields[12])
+        return total / tick
+
     def tool(self, name, *args):
         prefix = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
         subprocess.run(prefix + [f"{self.bin}/{name}", *args], check=True, stdout=subprocess.DEVNULL,
@@ -102,6 +126,8 @@ def burst(args, pg, hosts, separate=1):
     if pg:
         subprocess.run(["psql", "-h", pg.folder, "-U", "postgres", "-q", "-c", "DROP TABLE IF EXISTS pirec_jobs, pirec_schema"],
                        check=True, stdout=subprocess.DEVNULL)
+    server_before = pg.cpu_seconds() if pg else 0.0
+    hosts_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     processes = []
     for h in range(max(hosts, len(boxes))):
         queue = QUEUE.format(socket=pg.folder, host=f"bench-{h}") if hosts else ""
@@ -140,11 +166,16 @@ def burst(args, pg, hosts, separate=1):
         p.terminate()
     for p in processes:
         p.wait()
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    host_cpu = (usage.ru_utime - hosts_before.ru_utime) + (usage.ru_stime - hosts_before.ru_stime)
+    time.sleep(0.5)  # the postmaster reaps the backends of the closed connections
+    server_cpu = pg.cpu_seconds() - server_before if pg else 0.0
     shutil.rmtree(root, ignore_errors=True)
     if len(seen) < args.files:
         sys.exit(f"only {len(seen)} of {args.files} outputs")
     latencies = [seen[n] - dropped[n] for n in seen]
-    return args.files / (end - start), percentile(latencies, 50), percentile(latencies, 99)
+    return (args.files / (end - start), percentile(latencies, 50), percentile(latencies, 99),
+            host_cpu / args.files * 1000, server_cpu / args.files * 1000)
 
 
 def main():
@@ -171,19 +202,23 @@ def main():
         # (shared hosts, separate folder-queue daemons): each shared row's peer is as many
         # separate single-host daemons on the same cores.
         setups = [(0, 1), (1, 0), (0, 2), (2, 0), (0, 3), (3, 0)]
-        rows = {setup: [burst(args, pg if setup[0] else None, setup[0], max(setup[1], 1)) for _ in range(args.rounds)]
-                for setup in setups}
+        rows = {setup: [] for setup in setups}
+        for _ in range(args.rounds):
+            for setup in setups:
+                rows[setup].append(burst(args, pg if setup[0] else None, setup[0], max(setup[1], 1)))
         print(f"\nend to end: {args.files} files, photo chain, {args.workers} worker(s) per host, "
               f"median of {args.rounds} rounds")
-        print("| queue | hosts | files/s | shared / separate | p50 latency s | p99 latency s |")
-        print("|---|---|---|---|---|---|")
+        print("| queue | hosts | files/s | shared / separate | p50 latency s | p99 latency s "
+              "| pirecd CPU ms/file | PostgreSQL CPU ms/file |")
+        print("|---|---|---|---|---|---|---|---|")
         for (shared, separate), runs in rows.items():
             rate = statistics.median(r[0] for r in runs)
             n = shared or separate
             peer = statistics.median(r[0] for r in rows[(0, n)])
             label = "shared (PostgreSQL)" if shared else "folder, one inbox each"
             print(f"| {label} | {n} | {rate:.2f} | {rate / peer:.2f} | {statistics.median(r[1] for r in runs):.2f} | "
-                  f"{statistics.median(r[2] for r in runs):.2f} |")
+                  f"{statistics.median(r[2] for r in runs):.2f} | {statistics.median(r[3] for r in runs):.1f} | "
+                  + (f"{statistics.median(r[4] for r in runs):.2f} |" if shared else "- |"))
     finally:
         pg.stop()
 

@@ -38,17 +38,11 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from train import WARMUP_STEPS, load_state, portable_args, save_state  # noqa: E402
-from upscaler_net import Upscaler, save_safetensors  # noqa: E402
+from upscaler_net import Upscaler, psnr, save_safetensors  # noqa: E402
 
 DATA = os.path.join(HERE, "data", "upscaler")
 DATASET = ("openclipart-svg (Debian 12), public domain, rendered with librsvg2-bin's rsvg-convert at 512 px on "
            "white, 128x128 tiles; held-out drawings in training/upscaler_heldout.txt")
-
-
-def psnr(a, b):
-    """Per-picture PSNR in dB of uint8 arrays [N, H, W, 3] (scikit-image's, data range 255)."""
-    mse = ((a.astype(np.float64) - b.astype(np.float64)) ** 2).reshape(len(a), -1).mean(1)
-    return 10 * np.log10(255.0 ** 2 / np.maximum(mse, 1e-10))
 
 
 def reduce(hr, scale):
@@ -106,6 +100,34 @@ def check(net, heldout, scale):
     return psnr(ours, hr).mean(), psnr(lanczos, hr).mean()
 
 
+def export(output, ema, step, seconds, crop):
+    """Writes the EMA network as fp16 safetensors with the engine's metadata."""
+    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+    save_safetensors(ema.state_dict(), output, ema.scale, ema.width, ema.blocks, {
+        "dataset": DATASET, "steps": step, "minutes": f"{seconds / 60:.1f}", "weights": "EMA", "loss": "L1",
+        "trained_size": str(crop // ema.scale)})
+    print(f"{output}: x{ema.scale}, width {ema.width}, {ema.blocks} blocks, step {step}, {seconds / 60:.1f} min, "
+          f"{os.path.getsize(output) / 1e3:.0f} kB")
+
+
+def export_state(state_file, output):
+    """Exports a state file's EMA (evaluate_upscaler.py's --x2/--x4 given a state file)."""
+    from safetensors import safe_open
+
+    with safe_open(state_file, "pt") as f:
+        meta = f.metadata()
+    scale = int(meta["scale"])
+    saved = load_state(state_file)
+    ema = Upscaler(scale, saved["width"], saved["blocks"])
+    ema.load_state_dict(saved["ema"] or saved["generator"])
+    export(output, ema, saved["step"], saved["seconds"], json.loads(meta["args"])["crop"] or default_crop(scale))
+
+
+def default_crop(scale):
+    """HR crop side: low-resolution crops of 48 (x2) and 32 (x4)."""
+    return 96 if scale == 2 else 128
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scale", type=int, choices=(2, 4), required=True)
@@ -136,7 +158,7 @@ def main():
     run = args.run or os.path.relpath(os.path.join(HERE, "runs", name))
     last = os.path.join(run, "last.pt")
     state_file = os.path.join(args.resume_state, f"{name}.safetensors")
-    crop = args.crop or (96 if args.scale == 2 else 128)
+    crop = args.crop or default_crop(args.scale)
 
     step, seconds, ema_state, opt_state = 0, 0.0, None, None
     net = Upscaler(args.scale, args.width, args.blocks).start_nearest()
@@ -161,12 +183,7 @@ def main():
     args.width, args.blocks = net.width, net.blocks
 
     if args.export:
-        os.makedirs(os.path.dirname(os.path.abspath(args.export)), exist_ok=True)
-        save_safetensors(ema.state_dict(), args.export, args.scale, net.width, net.blocks, {
-            "dataset": DATASET, "steps": step, "minutes": f"{seconds / 60:.1f}", "weights": "EMA",
-            "loss": "L1", "trained_size": str(crop // args.scale)})
-        print(f"{args.export}: x{args.scale}, width {net.width}, {net.blocks} blocks, step {step}, "
-              f"{seconds / 60:.1f} min, {os.path.getsize(args.export) / 1e3:.0f} kB")
+        export(args.export, ema, step, seconds, crop)
         return
 
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
