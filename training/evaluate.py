@@ -20,7 +20,7 @@ to MODELS/heldout-SETTING.png (or --sheets DIR), and one for the bundled drawn p
 examples/pair through the sketch pipeline: sketch | colour | generator | refined) to
 MODELS/sketches.png.
 
-    python3 training/evaluate.py [--quick] [--settings pirec,flat] [--models models/emoji]
+    python3 training/evaluate.py [--quick] [--settings pirec,flat] [--models models/emoji] [--ensemble flip]
                                  [--generator FILE] [--refiner FILE] [--json FILE] [--no-sheets]
 
 --quick uses 64 of the 320 pictures (evenly spread), for checks during training;
@@ -53,15 +53,15 @@ def scores(outputs, truth):
     return float(np.mean(p)), float(np.mean(s))
 
 
-def write_config(path, models, sketch_edges):
-    """One pipeline, pairs through generator + refiner; the drawn pairs' sketches are dark
-    lines on paper, binarised as the shipped sketch pipeline does."""
+def write_config(path, models, sketch_edges, ensemble="none"):
+    """One pipeline, pairs through generator + refiner (each with `ensemble`); the drawn
+    pairs' sketches are dark lines on paper, binarised as the shipped sketch pipeline does."""
     edge_step = "      - plugin: edge-extractor\n        with: {method: normalize}\n" if sketch_edges else ""
     with open(path, "w") as f:
         f.write(f"model_dir: {os.path.abspath(models)}\nworkers: 2\npipelines:\n"
                 "  - name: refined\n    inputs: pair\n    keep_intermediates: true\n    chain:\n" + edge_step +
-                "      - plugin: generator\n        with: {model: generator.safetensors}\n"
-                "      - plugin: refiner\n        with: {model: refiner.safetensors}\n")
+                f"      - plugin: generator\n        with: {{model: generator.safetensors, ensemble: {ensemble}}}\n"
+                f"      - plugin: refiner\n        with: {{model: refiner.safetensors, ensemble: {ensemble}}}\n")
 
 
 def run_chain(pirec, config, pairs, out):
@@ -106,7 +106,7 @@ def evaluate_settings(args, data, work):
             Image.fromarray((e * 255).astype(np.uint8)).save(os.path.join(pairs, f"{setting}~{name}_e.png"))
             Image.fromarray(c).save(os.path.join(pairs, f"{setting}~{name}_c.png"))
     config = os.path.join(work, "pairs.yaml")
-    write_config(config, args.models, sketch_edges=False)
+    write_config(config, args.models, sketch_edges=False, ensemble=args.ensemble)
     out = os.path.join(work, "out")
     run_chain(args.pirec, config, pairs, out)
     figures = {}
@@ -132,7 +132,7 @@ def sketch_sheet(args, work):
         for path in sorted(glob.glob(os.path.join(folder, "*_[ec].png"))):
             shutil.copy(path, pairs)
     config = os.path.join(work, "sketch.yaml")
-    write_config(config, args.models, sketch_edges=True)
+    write_config(config, args.models, sketch_edges=True, ensemble=args.ensemble)
     out = os.path.join(work, "sketch-out")
     run_chain(args.pirec, config, pairs, out)
     rows = []
@@ -181,6 +181,8 @@ def main():
     ap.add_argument("--sheets", help="folder for the contact sheets (default: MODELS)")
     ap.add_argument("--no-sheets", action="store_true", help="figures only")
     ap.add_argument("--json", default=None, help="also write the figures as JSON")
+    ap.add_argument("--ensemble", default="none", choices=["none", "flip"],
+                    help="the networks' test-time augmentation (the plugins' ensemble parameter)")
     args = ap.parse_args()
     data = np.load(args.data)
     if "settings" not in data:

@@ -15,12 +15,15 @@ public final class NetworkStep: PluginState {
                       "who splits matrix products across threads (BENCHMARKS.md: engine is faster here)"),
         .choice("precision", Precision.self, default: .fp32,
                 "fp32, or bf16 Winograd products (CPUs with AVX512_BF16; no faster than fp32 yet, BENCHMARKS.md), or auto: bf16 where the CPU has it"),
+        .choice("ensemble", Ensemble.self, default: .none,
+                "none, or flip: also run on the mirror image and average the two (better pictures, twice the time)"),
     ]
 
     let model: GeneratorModel
     let rgbSlot: String
     let threads: Int
     let threading: Threading
+    let ensemble: Ensemble
 
     /// `rgbSlot` is the slot the network's first three input channels come from.
     public init(parameters: PluginParameters, host: PluginHost, rgbSlot: String) throws(PluginFailure) {
@@ -40,6 +43,7 @@ public final class NetworkStep: PluginState {
         self.rgbSlot = rgbSlot
         threads = parameters.int("threads")
         threading = parameters.choice("threading")
+        ensemble = parameters.choice("ensemble")
         host.log(6, "loaded \(path): width \(model.width), \(model.blocks) blocks, \(model.precision.rawValue) products")
     }
 
@@ -74,7 +78,7 @@ public final class NetworkStep: PluginState {
             }
         }
         guard let out = model.run(Tensor(channels: model.inputChannels, height: h, width: w, data: data),
-                                  threads: threads, threading: threading,
+                                  ensemble: ensemble, threads: threads, threading: threading,
                                   isCancelled: { frame.isCancelled })
         else { throw PluginFailure.cancelled }
         let image = try frame.newImage(width: w, height: h, channels: 3)

@@ -45,6 +45,21 @@ import Testing
         }
     }
 
+    /// ensemble: flip is the mean of the network's picture and the mirror image of its
+    /// picture of the mirrored input.
+    @Test func theFlipEnsembleAveragesThePictureAndTheMirroredPass() throws {
+        let model = try GeneratorModel(path: TestPaths.fixture("network/small.safetensors"))
+        let input = try cases.tensor("small.random36x44.input")
+        #expect(input.mirrored().mirrored().data == input.data)
+        #expect(input.mirrored().data[0] == input.data[input.width - 1])
+        let plain = try #require(model.run(input)), mirrored = try #require(model.run(input.mirrored())).mirrored()
+        let both = try #require(model.run(input, ensemble: .flip, threads: 2))
+        #expect(try #require(model.run(input, ensemble: .none)).data == plain.data)
+        let worst = zip(both.data, zip(plain.data, mirrored.data)).reduce(Float(0)) { max($0, abs($1.0 - ($1.1.0 + $1.1.1) / 2)) }
+        #expect(worst <= 1e-6)
+        #expect(maxDifference(both, plain) > 1e-3, "a random network is not mirror-symmetric")
+    }
+
     @Test func anyInputSizeIsPaddedAndCroppedBack() throws {
         let model = try GeneratorModel(path: TestPaths.fixture("network/small.safetensors"))
         for (h, w) in [(1, 1), (5, 7), (33, 18)] {
