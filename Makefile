@@ -9,9 +9,10 @@ DESTDIR ?=
 # compile the ABI header alone).
 APT_PACKAGES := pkg-config libpng-dev libyaml-dev libopenblas-dev gcc g++ libc6-dev
 # Only the tests: a throw-away PostgreSQL server for the shared-queue tests, network
-# namespaces (iproute2) to put the hosts across a network link from it, and a real browser
-# (headless Chromium) to open `pirec report`'s page.
-TEST_APT_PACKAGES := postgresql iproute2 chromium $(DEB_APT_PACKAGES)
+# namespaces (iproute2) to put the hosts across a network link from it, a real browser
+# (headless Chromium) to open `pirec report`'s page, and qemu-user to run pirec on CPUs
+# without AVX-512 or AVX2 (Tests/PirecCLITests/CPUFallbackTests.swift).
+TEST_APT_PACKAGES := postgresql iproute2 chromium qemu-user $(DEB_APT_PACKAGES)
 # `make deb` (packaging/deb/build.sh): RUNPATHs, shlibs dependencies and the package check.
 DEB_APT_PACKAGES := patchelf dpkg-dev lintian
 

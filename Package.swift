@@ -37,13 +37,15 @@ let package = Package(
         .target(name: "CPirecPNG", dependencies: ["CLibPNG"]),
         // glibc's mallopt, which the Glibc module does not export (see HeapTuning).
         .target(name: "CPirecHeap"),
+        // The instruction sets the CPU runs, from CPUID (BLASEnvironment picks OpenBLAS kernels by them).
+        .target(name: "CPirecCPU"),
 
         // Plugin parameters: the declarations and the one checker the host and the plugin kit share.
         .target(name: "PirecParameters"),
         .target(
             name: "PirecCore",
             dependencies: [
-                "CPirecPlugin", "CPirecPNG", "CPirecHeap", "CLibYAML", "PirecParameters",
+                "CPirecPlugin", "CPirecPNG", "CPirecHeap", "CPirecCPU", "CLibYAML", "PirecParameters",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(name: "PirecPluginKit", dependencies: ["CPirecPlugin", "PirecParameters", "PirecImageView"]),

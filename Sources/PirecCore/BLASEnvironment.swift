@@ -2,7 +2,10 @@
 // (Debian 12) does not recognise this project's Xeons and falls back to its SSE3
 // "Prescott" kernels, which made the generator 3-4x slower (BENCHMARKS.md). OpenBLAS reads
 // OPENBLAS_CORETYPE once, when it is loaded, so the host sets it first; a value the user
-// set is kept.
+// set is kept. The CPU's instruction sets come from CPUID (CPirecCPU), not /proc/cpuinfo,
+// which under qemu-user describes the host: the tests run pirec there on CPUs without
+// AVX-512 (Tests/PirecCLITests/CPUFallbackTests.swift).
+import CPirecCPU
 import Glibc
 
 public enum BLASEnvironment {
@@ -14,16 +17,21 @@ public enum BLASEnvironment {
         return nil
     }
 
-    /// Sets OPENBLAS_CORETYPE from /proc/cpuinfo unless it is set. Call before loading plugins.
-    /// Returns the value in force.
+    /// This CPU's flags that `coreType` reads, in /proc/cpuinfo's names.
+    public static var cpuFlags: Set<String> {
+        let features = pirec_cpu_features()
+        var flags: Set<String> = []
+        if features & PIREC_CPU_AVX2_FMA != 0 { flags.formUnion(["avx2", "fma"]) }
+        if features & PIREC_CPU_AVX512 != 0 { flags.formUnion(["avx512f", "avx512bw", "avx512vl"]) }
+        return flags
+    }
+
+    /// Sets OPENBLAS_CORETYPE from this CPU's flags unless it is set. Call before loading
+    /// plugins. Returns the value in force.
     @discardableResult
     public static func prepare() -> String? {
         if let set = getenv("OPENBLAS_CORETYPE") { return String(cString: set) }
-        guard let bytes = try? FileIO.readAll(path: "/proc/cpuinfo", maxBytes: 1 << 22) else { return nil }
-        let text = String(decoding: bytes, as: UTF8.self)
-        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
-        let flags = Set(line.split(separator: " ").map(String.init))
-        guard let core = coreType(cpuFlags: flags) else { return nil }
+        guard let core = coreType(cpuFlags: cpuFlags) else { return nil }
         setenv("OPENBLAS_CORETYPE", core, 0)
         return core
     }
