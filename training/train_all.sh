@@ -4,7 +4,7 @@
 # phase are arguments so a run fits the time at hand:
 #   training/train_all.sh [RUNS_DIR] [IMITATION] [GENERATING] [RESIDUAL_GENERATING] [REFINEMENT]
 #                         [FINE_TUNE_GENERATOR] [FINE_TUNE_REFINER] [WIDE_GENERATOR] [LONG_GENERATOR]
-#                         [WIDE_REFINER] [COLOUR_REFINER] [SSIM_GENERATOR]
+#                         [WIDE_REFINER] [COLOUR_REFINER] [SSIM_GENERATOR] [SSIM_REFINER]
 # 1. imitation: edge + ground truth under free-form masks -> ground truth
 # 2. generating: edge + colour domain -> ground truth (direct output), from imitation
 # 3. generating, residual: the same network predicting a correction to the colour domain,
@@ -25,6 +25,8 @@
 # 10. (wave 6) the generator 60 minutes more with 1 - SSIM beside L1 (--ssim 0.3); wave 5's
 #    refiner stays (a refiner grown from this generator, --from-generator, did no better
 #    in 38 minutes: the model card).
+# 11. (wave 7) the refiner 68 minutes more with the structural term, on the wave-6
+#    generator's pictures of another 1,500 training pictures (--seed 2 picks them).
 # models/emoji/MODEL_CARD.md says which minutes made the shipped weights.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,6 +42,7 @@ long_generator=${9:-65}
 wide_refiner=${10:-20}
 colour_refiner=${11:-55}
 ssim_generator=${12:-60}
+ssim_refiner=${13:-68}
 width=${WIDTH:-32}
 blocks=${BLOCKS:-4}
 jemalloc=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
@@ -94,5 +97,11 @@ ssim_end=$(awk -v a="$long_end" -v b="$ssim_generator" 'BEGIN { print a + b }')
 python3 training/train.py --phase generating --run "$runs/gen-ssim" --resume-state "$state" --width 48 --residual \
     --minutes "$ssim_end" --lr 8e-5 --lr-end 1e-5 --lr-from-minutes "$long_end" --crop 64 \
     --crop-minutes "$(awk -v e="$ssim_end" 'BEGIN { print e - 8 }')" --gan-after-minutes "$ssim_end" --ssim 0.3
+# Wave 7: the refiner with the structural term, behind the wave-6 generator.
+ssim_ref_end=$(awk -v a="$colour_end" -v b="$ssim_refiner" 'BEGIN { print a + b }')
+python3 training/train.py --phase refinement --run "$runs/ref10" --resume-state "$state" --residual --with-color \
+    --refine-pictures 1500 --seed 2 --minutes "$ssim_ref_end" --lr 1e-4 --lr-end 1e-5 --lr-from-minutes "$colour_end" \
+    --crop 64 --crop-minutes "$(awk -v e="$ssim_ref_end" 'BEGIN { print e - 7 }')" --gan-after-minutes "$ssim_ref_end" \
+    --ssim 0.3 --state-ema-only
 python3 training/export.py "$state/generating.safetensors" models/emoji/generator.safetensors
 python3 training/export.py "$state/refinement.safetensors" models/emoji/refiner.safetensors

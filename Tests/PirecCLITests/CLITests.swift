@@ -104,9 +104,10 @@ import Testing
         let result = try TestProcess.pirec("plugins", "--plugin-dir", folder)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("invert 1.0.0 (ABI 1.2) \(folder)/libpirec-invert.so"))
-        #expect(result.stdout.contains("upscaler 1.0.0 (ABI 1.2)"))
+        #expect(result.stdout.contains("upscaler 1.1.0 (ABI 1.2)"))
         #expect(result.stdout.contains("reads: image  writes: image"))
         #expect(result.stdout.contains("with.scale: int 2|4 default 2"))
+        #expect(result.stdout.contains("with.method: string resample|learned default resample"))
     }
 
     @Test func plugInsThatAreNotPluginsAreNamed() throws {
