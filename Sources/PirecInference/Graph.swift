@@ -66,7 +66,7 @@ public struct Graph: Sendable {
 
     /// pirec's learned upscaler (training/upscaler_net.py): width W, B residual blocks, scale
     /// S. Every layer is a 3x3 convolution with reflection padding 1, so each output pixel
-    /// sees `receptiveRadius(blocks:)` low-resolution pixels around it.
+    /// sees `upscalerReceptiveRadius(blocks:)` low-resolution pixels around it.
     public static func upscaler(scale: Int, width w: Int, blocks: Int) -> Graph {
         var ops: [Op] = []
         var parameters: [(String, [Int])] = []
