@@ -25,7 +25,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 import cv2
 import numpy as np
@@ -35,6 +34,8 @@ from PIL import Image
 from skimage import data
 from skimage.color import rgb2gray
 from skimage.feature import canny
+
+from timing import time_peer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_PIREC = os.path.join(ROOT, ".build", "release", "pirec")
@@ -66,17 +67,6 @@ def cpu_model():
     except OSError:
         pass
     return platform.processor() or "unknown"
-
-
-def time_peer(fn, repeat):
-    """One warm-up call, then `repeat` timed calls; median and min in ms."""
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000.0)
-    return {"median_ms": statistics.median(times), "min_ms": min(times), "runs": repeat}
 
 
 class Ours:

@@ -29,7 +29,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
 import onnxruntime as ort
@@ -39,21 +38,12 @@ from PIL import Image
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "training"))
 from pirec_net import Generator, count_flops, save_safetensors  # noqa: E402
+from timing import median_ms  # noqa: E402
 
 
 def has_bf16():
     with open("/proc/cpuinfo") as f:
         return " avx512_bf16" in f.read()
-
-
-def median_ms(fn, repeat):
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def ours(pirec, model, png, threads, repeat, coretype, threading="engine", precision=None, output=None):

@@ -158,6 +158,15 @@ def ssim(a, b, window=7):
     return s.mean()
 
 
+def update_ema(ema, net, step, decay):
+    """One step of the exponential moving average of net's weights; its memory is short for
+    the first steps (decay (1 + step) / (10 + step)), so it follows a fresh network."""
+    with torch.no_grad():
+        d = min(decay, (1 + step) / (10 + step))
+        for e, p in zip(ema.parameters(), net.parameters()):
+            e.lerp_(p, 1 - d)
+
+
 STATE_PREFIXES = ("net", "ema", "disc")
 WARMUP_STEPS = 200  # re-warm Adam after resuming from a state file (its moments are not kept)
 
@@ -506,10 +515,7 @@ def main():
             loss_g = loss_g + args.adv * adv + args.fm * fm
         loss_g.backward()
         opt_g.step()
-        with torch.no_grad():
-            decay = min(args.ema, (1 + step) / (10 + step))
-            for e, p in zip(ema.parameters(), net.parameters()):
-                e.lerp_(p, 1 - decay)
+        update_ema(ema, net, step, args.ema)
 
         step += 1
         seen += args.batch

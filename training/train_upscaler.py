@@ -37,7 +37,7 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from train import WARMUP_STEPS, load_state, portable_args, save_state  # noqa: E402
+from train import WARMUP_STEPS, load_state, portable_args, save_state, update_ema  # noqa: E402
 from upscaler_net import Upscaler, psnr, save_safetensors  # noqa: E402
 
 DATA = os.path.join(HERE, "data", "upscaler")
@@ -227,10 +227,7 @@ def main():
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        with torch.no_grad():
-            decay = min(args.ema, (1 + step) / (10 + step))
-            for e, p in zip(ema.parameters(), net.parameters()):
-                e.lerp_(p, 1 - decay)
+        update_ema(ema, net, step, args.ema)
         step += 1
         seen += args.batch
         losses.append(loss.item())

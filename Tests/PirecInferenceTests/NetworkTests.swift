@@ -7,6 +7,15 @@ import Foundation
 import PirecTestKit
 import Testing
 
+/// Expects `load` to refuse the file at `path` with a message that starts with the path and
+/// contains `fragment`.
+func expectModelRefusal<Model>(_ path: String, _ fragment: String, _ load: (String) throws -> Model) {
+    #expect { _ = try load(path) } throws: { error in
+        let text = "\(error)"
+        return text.hasPrefix(path + ": ") && text.contains(fragment)
+    }
+}
+
 @Suite struct NetworkTests {
     let cases: SafeTensorsFile
 
@@ -90,10 +99,7 @@ import Testing
     static let metadata = ["arch": "pirec-generator", "width": "8", "blocks": "2", "input_channels": "4", "trained_size": "128"]
 
     func expectRefusal(_ path: String, _ fragment: String) {
-        #expect { _ = try GeneratorModel(path: path) } throws: { error in
-            let text = "\(error)"
-            return text.hasPrefix(path + ": ") && text.contains(fragment)
-        }
+        expectModelRefusal(path, fragment) { try GeneratorModel(path: $0) }
     }
 
     @Test func refusesBrokenModelFiles() throws {

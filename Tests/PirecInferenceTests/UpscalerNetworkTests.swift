@@ -54,10 +54,7 @@ import Testing
     // MARK: files it refuses
 
     func expectRefusal(_ path: String, _ fragment: String) {
-        #expect { _ = try UpscalerModel(path: path) } throws: { error in
-            let text = "\(error)"
-            return text.hasPrefix(path + ": ") && text.contains(fragment)
-        }
+        expectModelRefusal(path, fragment) { try UpscalerModel(path: $0) }
     }
 
     @Test func refusesOtherNetworksAndWrongShapes() throws {
