@@ -13,7 +13,7 @@ import Testing
         #expect(library.id == "upscaler")
         #expect(library.abiDescription == PluginLibrary.hostABI)
         #expect(library.reads == ["image"] && library.writes == ["image"])
-        #expect(library.parameters.specs.map(\.name) == ["scale", "filter"])
+        #expect(library.parameters.specs.map(\.name) == ["scale", "method", "filter", "model", "threads"])
         #expect(library.parameters.specs[0].choices == ["2", "4"])
     }
 

@@ -12,7 +12,7 @@ import Testing
     @Test func readsTheImageAndTheEdgesAndWritesTheImage() throws {
         let library = try PluginLibrary.load(from: TestPaths.plugin("refiner"))
         #expect(library.reads == ["edge", "image", "color"] && library.writes == ["image"])
-        #expect(library.parameters.specs.map(\.name) == ["model", "threads", "threading", "precision"])
+        #expect(library.parameters.specs.map(\.name) == ["model", "threads", "threading", "precision", "ensemble"])
         #expect(library.parameters.specs[0].kind == .path)
         let picture = try PluginHarness.image(width: 20, height: 12, channels: 3) { x, y, c in Float((x + 2 * y + c) % 7) / 7 }
         let edge = try PluginHarness.image(width: 20, height: 12, channels: 1) { x, _, _ in x % 5 == 0 ? 1 : 0 }
