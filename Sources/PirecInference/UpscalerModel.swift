@@ -44,40 +44,76 @@ public final class UpscalerModel: @unchecked Sendable {  // lets only; the execu
     /// `tileSide` plus the halo; nil if cancelled (polled between layers).
     public func run(_ input: Tensor, threads: Int = 1, tileSide: Int = UpscalerModel.tileSide,
                     isCancelled: () -> Bool = { false }) -> Tensor? {
-        precondition(input.channels == 3 && tileSide > 0, "the upscaler takes RGB")
-        let h = input.height, w = input.width, s = scale, ow = w * s
-        let halo = Graph.upscalerReceptiveRadius(blocks: blocks)
-        if h <= tileSide + 2 * halo && w <= tileSide + 2 * halo {
-            return executor.run(input, threads: threads, isCancelled: isCancelled)
+        if let whole = wholeIfOneTile(input, tileSide: tileSide) {
+            return executor.run(whole, threads: threads, isCancelled: isCancelled)
         }
-        var output = Tensor(channels: 3, height: h * s, width: ow)
+        let ow = input.width * scale
+        var output = Tensor(channels: 3, height: input.height * scale, width: ow)
+        let finished = enlarge(input, threads: threads, tileSide: tileSide, isCancelled: isCancelled) { core, top, left in
+            output.data.withUnsafeMutableBufferPointer { out in
+                for c in 0..<3 {
+                    for y in 0..<core.height {
+                        let source = (c * core.height + y) * core.width, target = (c * output.height + top + y) * ow + left
+                        for x in 0..<core.width { out[target + x] = core.data[source + x] }
+                    }
+                }
+            }
+        }
+        return finished ? output : nil
+    }
+
+    /// Enlarges an RGB [3, H, W] tensor in [0, 1] tile by tile, handing each tile's enlarged
+    /// core ([3, rows * scale, columns * scale]) to `write` with the output row and column
+    /// where it starts, so a caller can put it straight into its own picture and never holds
+    /// the whole enlargement twice. False if cancelled (polled between layers).
+    public func enlarge(_ input: Tensor, threads: Int = 1, tileSide: Int = UpscalerModel.tileSide,
+                        isCancelled: () -> Bool = { false },
+                        write: (_ core: Tensor, _ top: Int, _ left: Int) -> Void) -> Bool {
+        precondition(input.channels == 3 && tileSide > 0, "the upscaler takes RGB")
+        if let whole = wholeIfOneTile(input, tileSide: tileSide) {
+            guard let result = executor.run(whole, threads: threads, isCancelled: isCancelled) else { return false }
+            write(result, 0, 0)
+            return true
+        }
+        let h = input.height, w = input.width, s = scale
+        let halo = Graph.upscalerReceptiveRadius(blocks: blocks)
         for top in stride(from: 0, to: h, by: tileSide) {
             for left in stride(from: 0, to: w, by: tileSide) {
                 let rows = top..<min(top + tileSide, h), columns = left..<min(left + tileSide, w)
                 let y0 = max(0, top - halo), y1 = min(h, rows.upperBound + halo)
                 let x0 = max(0, left - halo), x1 = min(w, columns.upperBound + halo)
-                let tile = Tensor(channels: 3, height: y1 - y0, width: x1 - x0) { out in
-                    for c in 0..<3 {
-                        for y in y0..<y1 {
-                            let source = (c * h + y) * w + x0, target = (c * (y1 - y0) + y - y0) * (x1 - x0)
-                            for x in 0..<(x1 - x0) { out[target + x] = input.data[source + x] }
-                        }
-                    }
-                }
-                guard let result = executor.run(tile, threads: threads, isCancelled: isCancelled) else { return nil }
+                guard let result = executor.run(input.crop(rows: y0..<y1, columns: x0..<x1), threads: threads,
+                                                isCancelled: isCancelled)
+                else { return false }
                 // The core's rows and columns of the tile's enlargement.
-                let tw = result.width
-                output.data.withUnsafeMutableBufferPointer { out in
-                    for c in 0..<3 {
-                        for y in (rows.lowerBound * s)..<(rows.upperBound * s) {
-                            let source = (c * result.height + y - y0 * s) * tw - x0 * s
-                            let target = (c * h * s + y) * ow
-                            for x in (columns.lowerBound * s)..<(columns.upperBound * s) { out[target + x] = result.data[source + x] }
-                        }
+                write(result.crop(rows: (top - y0) * s..<(rows.upperBound - y0) * s,
+                                  columns: (left - x0) * s..<(columns.upperBound - x0) * s), top * s, left * s)
+            }
+        }
+        return true
+    }
+
+    /// The input itself when it fits one tile with its halo (no tiling needed).
+    private func wholeIfOneTile(_ input: Tensor, tileSide: Int) -> Tensor? {
+        let limit = tileSide + 2 * Graph.upscalerReceptiveRadius(blocks: blocks)
+        return input.height <= limit && input.width <= limit ? input : nil
+    }
+}
+
+extension Tensor {
+    /// The rows and columns given, every channel.
+    func crop(rows: Range<Int>, columns: Range<Int>) -> Tensor {
+        Tensor(channels: channels, height: rows.count, width: columns.count) { out in
+            data.withUnsafeBufferPointer { input in
+                var target = 0
+                for c in 0..<channels {
+                    for y in rows {
+                        let source = (c * height + y) * width + columns.lowerBound
+                        for x in 0..<columns.count { out[target + x] = input[source + x] }
+                        target += columns.count
                     }
                 }
             }
         }
-        return output
     }
 }

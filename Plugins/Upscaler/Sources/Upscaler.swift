@@ -80,19 +80,21 @@ final class Upscaler: PluginState {
             let row = input.row(y)
             for x in 0..<w { for c in 0..<3 { data[c * plane + y * w + x] = row[channels * x + (channels == 3 ? c : 0)] } }
         }
-        guard let out = model.run(Tensor(channels: 3, height: h, width: w, data: data), threads: threads,
-                                  isCancelled: isCancelled)
-        else { throw .cancelled }
-        let ow = out.width, oplane = out.plane
-        for y in 0..<out.height {
-            let row = output.row(y)
-            for x in 0..<ow {
-                if channels == 3 {
-                    for c in 0..<3 { row[3 * x + c] = out.data[c * oplane + y * ow + x] }
-                } else {
-                    row[x] = (out.data[y * ow + x] + out.data[oplane + y * ow + x] + out.data[2 * oplane + y * ow + x]) / 3
+        // Each tile's enlargement goes straight into the picture.
+        let finished = model.enlarge(Tensor(channels: 3, height: h, width: w, data: data), threads: threads,
+                                     isCancelled: isCancelled) { core, top, left in
+            let cw = core.width, plane = core.plane
+            for y in 0..<core.height {
+                let row = output.row(top + y) + left * channels
+                for x in 0..<cw {
+                    if channels == 3 {
+                        for c in 0..<3 { row[3 * x + c] = core.data[c * plane + y * cw + x] }
+                    } else {
+                        row[x] = (core.data[y * cw + x] + core.data[plane + y * cw + x] + core.data[2 * plane + y * cw + x]) / 3
+                    }
                 }
             }
         }
+        guard finished else { throw .cancelled }
     }
 }

@@ -63,6 +63,34 @@ import Testing
         }
     }
 
+    /// A picture larger than a tile (128 plus the halo) goes through the plugin tile by tile,
+    /// each written straight into the picture: the same as the network in one pass, RGB and grey.
+    @Test(arguments: [3, 1])
+    func picturesLargerThanATileEqualOnePass(channels: Int) throws {
+        let (w, h) = (301, 170)
+        let input = try Image(width: w, height: h, channels: channels)
+        for y in 0..<h { for x in 0..<w { for c in 0..<channels { input[x, y, c] = Float((x * 7 + y * 13 + c * 5) % 23) / 22 } } }
+        let output = try upscale(input, with: try instance(config("upscaler_x2", scale: 2, threads: 2)))
+        var rgb = [Float](repeating: 0, count: 3 * w * h)
+        for y in 0..<h { for x in 0..<w { for c in 0..<3 { rgb[(c * h + y) * w + x] = input[x, y, channels == 3 ? c : 0] } } }
+        let model = try UpscalerModel(path: TestPaths.fixture("network/upscaler_x2.safetensors"))
+        let whole = try #require(model.run(Tensor(channels: 3, height: h, width: w, data: rgb), tileSide: 1024))
+        #expect(output.width == 2 * w && output.height == 2 * h && output.channels == channels)
+        var worst: Float = 0
+        let plane = whole.plane
+        for y in 0..<output.height {
+            for x in 0..<output.width {
+                let at = y * whole.width + x
+                if channels == 3 {
+                    for c in 0..<3 { worst = max(worst, abs(output[x, y, c] - whole.data[c * plane + at])) }
+                } else {
+                    worst = max(worst, abs(output[x, y, 0] - (whole.data[at] + whole.data[plane + at] + whole.data[2 * plane + at]) / 3))
+                }
+            }
+        }
+        #expect(worst <= 1e-5, "max |tiled plugin - one pass| = \(worst)")
+    }
+
     @Test func refusesWhatCannotWork() throws {
         func refusal(_ json: String, _ key: String, _ fragment: String) {
             #expect { _ = try instance(json) } throws: { error in
