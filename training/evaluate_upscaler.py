@@ -5,6 +5,7 @@
     make build
     python3 training/evaluate_upscaler.py [--quick] [--scales 2,4] [--x2 FILE] [--x4 FILE]
                                           [--json models/upscaler/heldout.json] [--sheets models/upscaler]
+                                          [--styled models/emoji/generator.safetensors]
 
 For each scale it writes the held-out low-resolution tiles (exact area averages of the
 128x128 renders, upscaler_dataset.py) as PNG files, runs `pirec run` once with three
@@ -13,7 +14,10 @@ MODELS/xS.safetensors, or the file given: an exported model or a training state 
 EMA is exported first) and reports mean PSNR and SSIM against the renders (per tile,
 then averaged; scikit-image's SSIM, and PSNR with upscaler_net.psnr's floor for exact
 tiles). Contact sheet per scale: low resolution | Lanczos | learned | ground truth, a
-48x48 crop of 12 tiles at 4x zoom (nearest neighbour), in SHEETS/heldout-xS.png.
+48x48 crop of 12 tiles at 4x zoom (nearest neighbour), in SHEETS/heldout-xS.png. With
+--styled the low-resolution tiles are first remade by the generator (as
+train_upscaler.py's --styled crops are), the pictures the chain hands the upscaler; the
+sheets are then heldout-styled-xS.png.
 """
 
 import argparse
@@ -60,8 +64,19 @@ def stage_model(given, scale, work):
 
 def run_scale(args, data, scale, model, work):
     """Figures per method and the outputs, for one scale."""
-    lr, hr, names = data[f"lr{scale}"], data["hr"], data["names"]
+    lr, hr = data[f"lr{scale}"], data["hr"]
     picked = np.linspace(0, len(hr) - 1, 256).astype(int) if args.quick else np.arange(len(hr))
+    if args.styled:
+        # The reductions as the generator remakes them (train_upscaler.generator_styled).
+        import torch
+        from train import load_generator
+        from train_upscaler import generator_styled
+
+        net = load_generator(args.styled, "cpu")
+        lr = lr.copy()
+        for i in range(0, len(picked), 64):
+            rows = picked[i:i + 64]
+            lr[rows] = generator_styled(torch.from_numpy(lr[rows]).permute(0, 3, 1, 2).float() / 255, net, scale)
     folder = os.path.join(work, f"lr{scale}")
     os.makedirs(folder)
     for i in picked:
@@ -83,7 +98,7 @@ def run_scale(args, data, scale, model, work):
         figures[method] = scores(outputs[method], hr[picked])
     if args.sheets:
         sheet(lr[picked], outputs["lanczos3"], outputs["learned"], hr[picked], scale,
-              os.path.join(args.sheets, f"heldout-x{scale}.png"))
+              os.path.join(args.sheets, f"heldout{'-styled' if args.styled else ''}-x{scale}.png"))
     return figures, len(picked)
 
 
@@ -112,6 +127,9 @@ def main():
     ap.add_argument("--x2", help="x2 model or training state file (default MODELS/x2.safetensors)")
     ap.add_argument("--x4", help="x4 model or training state file (default MODELS/x4.safetensors)")
     ap.add_argument("--quick", action="store_true", help="256 of the held-out tiles")
+    ap.add_argument("--styled", metavar="GENERATOR",
+                    help="enlarge the reductions as this generator remakes them (what the chain hands the "
+                         "upscaler), e.g. models/emoji/generator.safetensors")
     ap.add_argument("--sheets", help="folder for the contact sheets (none by default)")
     ap.add_argument("--json", help="also write the figures as JSON")
     args = ap.parse_args()

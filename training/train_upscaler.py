@@ -10,9 +10,12 @@ flips and quarter turns), makes their low-resolution versions as the held-out se
 made (the mean of each SxS block, rounded to 8 bits) and trains on L1. A share of the
 crops (--blur) is softened with a Gaussian blur before the reduction, so pictures that
 are softer than an exact reduction (the generator's) are enlarged without their blur
-being copied. The learning rate follows a cosine from --lr to --lr-end over --minutes
-of training time (the process's CPU time over its threads, as train.py counts it), and
-an exponential moving average of the weights is kept and exported.
+being copied. Another share (--styled) pairs the clean render with its reduction passed
+through the shipped generator (StyledPairs): the pictures the chain really hands the
+upscaler, so it learns to enlarge those. The learning rate follows a cosine from --lr to
+--lr-end over --minutes of training time (the process's CPU time over its threads, as
+train.py counts it), and an exponential moving average of the weights is kept and
+exported.
 
 Resumable: the run folder's last.pt keeps everything (Adam's moments too); the state file
 training/state/upscaler-xS.safetensors (fp16 network and EMA, a fresh machine's starting
@@ -76,9 +79,72 @@ class Tiles:
         idx = self.rng.integers(0, len(self.hr), size)
         side = self.hr.shape[1]
         y, x = self.rng.integers(0, side - crop + 1, 2)
-        t = torch.from_numpy(self.hr[idx, y:y + crop, x:x + crop]).permute(0, 3, 1, 2).float() / 255
-        t = torch.rot90(t, int(self.rng.integers(0, 4)), (2, 3))
-        return torch.flip(t, (3,)) if self.rng.integers(0, 2) else t
+        return self.augment(torch.from_numpy(self.hr[idx, y:y + crop, x:x + crop]))[0]
+
+    def augment(self, *batches):
+        """The same random quarter turn and mirror of each [N, H, W, 3] uint8 batch, as
+        [N, 3, H, W] in [0, 1]."""
+        turns, mirror = int(self.rng.integers(0, 4)), bool(self.rng.integers(0, 2))
+        out = []
+        for b in batches:
+            t = torch.rot90(b.permute(0, 3, 1, 2).float() / 255, turns, (2, 3))
+            out.append(torch.flip(t, (3,)) if mirror else t)
+        return out
+
+
+def generator_styled(colour, net, scale):
+    """Low-resolution pictures [N, 3, h, w] in [0, 1] as the generator `net` remakes them
+    from themselves as colour domain and their Canny edges (sigma 2 / scale), as uint8
+    [N, h, w, 3]."""
+    from skimage.color import rgb2gray
+    from skimage.feature import canny
+
+    edges = torch.from_numpy(np.stack([
+        canny(rgb2gray(c.permute(1, 2, 0).numpy()), sigma=2.0 / scale) for c in colour])).float()
+    with torch.no_grad():
+        picture = net(torch.cat([colour, edges[:, None]], 1))
+    return (picture.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy()
+
+
+class StyledPairs:
+    """Training tiles whose low-resolution version went through the shipped generator (the
+    reduction as its colour domain, its Canny edges as the edge map): the pictures the chain
+    hands the upscaler, paired with the clean render. Made once per scale and kept in
+    DATA/styled-xS.npz (`count` tiles drawn with `seed`)."""
+
+    def __init__(self, tiles, scale, data, generator, count=4000, seed=7):
+        self.tiles, self.scale = tiles, scale
+        path = os.path.join(data, f"styled-x{scale}.npz")
+        if not os.path.exists(path):
+            self.make(path, generator, count, seed)
+        saved = np.load(path)
+        self.index, self.lr = saved["index"], saved["lr"]
+
+    def make(self, path, generator, count, seed):
+        from train import load_generator
+
+        start = time.process_time()
+        net = load_generator(generator, "cpu")
+        index = np.sort(np.random.default_rng(seed).choice(len(self.tiles.hr), count, replace=False))
+        side = self.tiles.hr.shape[1] // self.scale
+        lr = np.empty((count, side, side, 3), np.uint8)
+        for i in range(0, count, 64):
+            hr = torch.from_numpy(self.tiles.hr[index[i:i + 64]]).permute(0, 3, 1, 2).float() / 255
+            lr[i:i + 64] = generator_styled(reduce(hr, self.scale), net, self.scale)
+        tmp = path + ".tmp.npz"
+        np.savez(tmp, index=index, lr=lr)
+        os.replace(tmp, path)
+        print(f"{path}: {count} tiles through {generator} at x{self.scale}, "
+              f"{time.process_time() - start:.0f} s of CPU", flush=True)
+
+    def batch(self, size, crop):
+        """HR crops [N, 3, crop, crop] and their styled low-resolution crops, aligned."""
+        pick = self.tiles.rng.integers(0, len(self.index), size)
+        s, side = self.scale, self.tiles.hr.shape[1]
+        y, x = (s * int(v) for v in self.tiles.rng.integers(0, (side - crop) // s + 1, 2))
+        hr = torch.from_numpy(self.tiles.hr[self.index[pick], y:y + crop, x:x + crop])
+        lr = torch.from_numpy(self.lr[pick, y // s:(y + crop) // s, x // s:(x + crop) // s])
+        return self.tiles.augment(hr, lr)
 
 
 def learning_rate(args, seconds):
@@ -141,6 +207,10 @@ def main():
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--crop", type=int, default=None, help="HR crop side (default 96 at x2, 128 at x4)")
     ap.add_argument("--blur", type=float, default=0.2, help="share of crops blurred before the reduction")
+    ap.add_argument("--styled", type=float, default=0.0,
+                    help="share of crops whose low-resolution version went through the generator (StyledPairs)")
+    ap.add_argument("--generator", default=os.path.relpath(os.path.join(HERE, "..", "models", "emoji", "generator.safetensors")),
+                    help="the generator that styles those crops")
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--lr-end", type=float, default=1e-5)
     ap.add_argument("--ema", type=float, default=0.999)
@@ -191,6 +261,7 @@ def main():
         opt.load_state_dict(opt_state)
     rng = np.random.default_rng(args.seed + step)
     tiles = Tiles(os.path.join(args.data, "train.npz"), rng)
+    styled = StyledPairs(tiles, args.scale, args.data, args.generator) if args.styled else None
     heldout = np.load(os.path.join(args.data, "heldout.npz"))
     os.makedirs(run, exist_ok=True)
 
@@ -214,15 +285,20 @@ def main():
         for group in opt.param_groups:
             group["lr"] = lr
         wall, cpu = time.time(), time.process_time()
-        hr = tiles.batch(args.batch, crop)
-        blurred = torch.from_numpy(rng.random(args.batch) < args.blur)
+        n_styled = int(rng.binomial(args.batch, args.styled)) if styled else 0
+        hr = tiles.batch(args.batch - n_styled, crop)
+        blurred = torch.from_numpy(rng.random(len(hr)) < args.blur)
         if blurred.any():
-            sigma = torch.from_numpy(rng.uniform(0.3, 0.3 + 0.4 * args.scale, args.batch)).float()
+            sigma = torch.from_numpy(rng.uniform(0.3, 0.3 + 0.4 * args.scale, len(hr))).float()
             hr_soft = gaussian_blur(hr, sigma)
             source = torch.where(blurred[:, None, None, None], hr_soft, hr)
         else:
             source = hr
-        out = net(reduce(source, args.scale))
+        small = reduce(source, args.scale)
+        if n_styled:
+            styled_hr, styled_lr = styled.batch(n_styled, crop)
+            hr, small = torch.cat([hr, styled_hr]), torch.cat([small, styled_lr])
+        out = net(small)
         loss = F.l1_loss(out, hr)
         opt.zero_grad(set_to_none=True)
         loss.backward()
