@@ -50,7 +50,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from split_file import check_split  # noqa: E402
+from split_file import check_split, output_paths, outputs_current  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -479,11 +479,8 @@ def main():
     ap.add_argument("--work", help="work folder for the PNGs (default: a temporary one, removed)")
     args = ap.parse_args()
 
-    outputs = [os.path.join(args.out, f) for f in ("train.npz", "heldout.npz")]
-    script_time = os.path.getmtime(os.path.abspath(__file__))
-    if not args.force and not args.write_split and all(
-            os.path.exists(p) and os.path.getmtime(p) > script_time for p in outputs):
-        print("outputs are current (%s); --force rebuilds" % ", ".join(outputs))
+    outputs = output_paths(args.out)
+    if outputs_current(outputs, __file__, args.force or args.write_split):
         return
     if not os.access(args.pirec, os.X_OK):
         raise SystemExit("no pirec binary at %s (build it, or pass --pirec)" % args.pirec)

@@ -1,6 +1,6 @@
-"""A dataset's committed held-out list (one entry a line): written with --write-split,
-otherwise checked against the split the builder computed. Shared by training/dataset.py
-and training/upscaler_dataset.py."""
+"""What training/dataset.py and training/upscaler_dataset.py share: the committed held-out
+list (one entry a line), written with --write-split, otherwise checked against the split
+the builder computed; and whether a build's outputs are current."""
 
 import os
 
@@ -26,3 +26,18 @@ def check_split(path, held, write, unit):
         print("split matches %s" % path)
     else:
         print("note: %s does not exist; --write-split writes it" % path)
+
+
+def output_paths(out):
+    """A build's outputs: OUT/train.npz and OUT/heldout.npz."""
+    return [os.path.join(out, f) for f in ("train.npz", "heldout.npz")]
+
+
+def outputs_current(outputs, builder, rebuild):
+    """True (and says so) when `outputs` exist and are newer than the `builder` script,
+    unless `rebuild` (--force or --write-split)."""
+    built = os.path.getmtime(os.path.abspath(builder))
+    if rebuild or not all(os.path.exists(p) and os.path.getmtime(p) > built for p in outputs):
+        return False
+    print("outputs are current (%s); --force rebuilds" % ", ".join(outputs))
+    return True
