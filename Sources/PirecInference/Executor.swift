@@ -7,20 +7,41 @@ public struct Executor {
     let weights: [String: [Float]]
     /// Winograd-transformed weights of the 3x3 stride-1 convolutions, by conv name, made once.
     let winogradWeights: [String: WinogradConv3x3.Weights]
+    /// With bf16 products: the weights of the products that run as im2col (convolutions) or
+    /// columns (transposed convolutions) rounded to bfloat16, by name, where their inner
+    /// dimension is even (as the kernel pairs it).
+    let bf16Weights: [String: [UInt16]]
 
-    /// `precision` fp32 or bf16 (resolved): what the Winograd products compute in.
+    /// `precision` fp32 or bf16 (resolved): what the matrix products compute in (bf16: the
+    /// im2col products and the F(2x2) Winograd products; F(4x4)'s stay fp32, see
+    /// WinogradConv3x3.Weights).
     public init(graph: Graph, weights: [String: [Float]], precision: Precision = .fp32) {
         self.graph = graph
         self.weights = weights
-        var transformed: [String: WinogradConv3x3.Weights] = [:]
+        var transformed: [String: WinogradConv3x3.Weights] = [:], rounded: [String: [UInt16]] = [:]
         for op in graph.ops {
-            if case let .conv(name, outChannels, kernel, stride, _, _, _) = op, kernel == 3, stride == 1,
-               let w = weights[name + ".weight"] {
-                transformed[name] = WinogradConv3x3.Weights(w, outChannels: outChannels,
-                                                            inChannels: w.count / (9 * outChannels), precision: precision)
+            switch op {
+            case let .conv(name, outChannels, kernel, stride, _, _, _):
+                guard let w = weights[name + ".weight"] else { continue }
+                if kernel == 3 && stride == 1 {
+                    transformed[name] = WinogradConv3x3.Weights(w, outChannels: outChannels,
+                                                                inChannels: w.count / (9 * outChannels), precision: precision)
+                }
+                if precision == .bf16 && (w.count / outChannels) % 2 == 0 {
+                    rounded[name] = BF16.round(w)  // [Cout][Cin kH kW]: the product's A as it is
+                }
+            case let .convTranspose(name, outChannels, kernel, _, _):
+                guard precision == .bf16, let w = weights[name + ".weight"] else { continue }
+                let m = outChannels * kernel * kernel, inChannels = w.count / m
+                guard inChannels % 2 == 0 else { continue }
+                // [Cin][Cout k k] -> its transpose [Cout k k][Cin], the product's A.
+                rounded[name] = BF16.round((0..<(m * inChannels)).map { w[($0 % inChannels) * m + $0 / inChannels] })
+            default:
+                continue
             }
         }
         winogradWeights = transformed
+        bf16Weights = rounded
     }
 
     /// Runs the graph on `threads` threads: the engine's own loops, and the matrix products
@@ -38,11 +59,11 @@ public struct Executor {
                 let conv = Conv2D(outChannels: outChannels, kernel: kernel, stride: stride, padding: padding,
                                   dilation: dilation, paddingMode: reflect ? .reflect : .zeros)
                 x = conv.apply(x, weight: weights[name + ".weight"]!, bias: weights[name + ".bias"]!, threads: threads,
-                               threading: threading, winograd: winogradWeights[name])
+                               threading: threading, winograd: winogradWeights[name], bf16Weight: bf16Weights[name])
             case let .convTranspose(name, outChannels, kernel, stride, padding):
                 let conv = ConvTranspose2D(outChannels: outChannels, kernel: kernel, stride: stride, padding: padding)
                 x = conv.apply(x, weight: weights[name + ".weight"]!, bias: weights[name + ".bias"]!, threads: threads,
-                               threading: threading)
+                               threading: threading, bf16Weight: bf16Weights[name])
             case let .instanceNorm(relu):
                 InstanceNorm.apply(&x, relu: relu, threads: threads)
             case .relu:

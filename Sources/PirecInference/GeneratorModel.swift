@@ -16,7 +16,7 @@ public final class GeneratorModel: @unchecked Sendable {  // lets only; the exec
 
     public static let architecture = "pirec-generator"
 
-    /// What the Winograd products compute in (fp32 or bf16, `Precision.resolved`).
+    /// What the matrix products compute in (fp32 or bf16, `Precision.resolved`).
     public let precision: Precision
 
     public convenience init(path: String, precision: Precision = .fp32) throws(ModelError) {

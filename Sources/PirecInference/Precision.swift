@@ -1,8 +1,10 @@
-// Precision: what the Winograd-domain matrix products compute in. bf16 rounds both operands
-// to bfloat16 and sums the products in fp32 (AVX512_BF16's vdpbf16ps, CPirecNetworkKernels'
-// pirec_bf16.c): the products at 2.2x OpenBLAS's fp32 rate, on F(2x2) tiles only (so the
-// network is level with fp32 for now, BENCHMARKS.md), within the quality gate that
-// ShippedModelTests holds (output PSNR against fp32).
+// Precision: what the network's matrix products compute in. bf16 rounds both operands to
+// bfloat16 and sums the products in fp32 (AVX512_BF16's vdpbf16ps, CPirecNetworkKernels'
+// pirec_bf16.c, at 2.2x OpenBLAS's fp32 rate) where that keeps the error near a direct
+// convolution's: the im2col products (7x7 and stride-2 convolutions, the transposed ones)
+// and F(2x2) Winograd tiles; F(4x4) tiles stay fp32 (bf16 there errs 5-9x more,
+// bench/winograd_bf16.py). Held within the quality gate ShippedModelTests checks (output
+// PSNR against fp32); BENCHMARKS.md has the speed.
 import CPirecNetworkKernels
 
 public enum Precision: String, Sendable, CaseIterable {

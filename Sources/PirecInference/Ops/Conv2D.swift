@@ -28,18 +28,18 @@ struct Conv2D {
     }
 
     /// The Winograd tile this convolution on an input of `channels` x `h` x `w` runs with,
-    /// the first of `tiles` (F(4x4, 3x3), then F(2x2, 3x3)) whose blocks divide the output;
-    /// nil: im2col.
-    func winogradTile(channels: Int, _ h: Int, _ w: Int,
-                      tiles: [WinogradConv3x3.Tile] = [.four, .two]) -> WinogradConv3x3.Tile? {
+    /// F(4x4, 3x3), else F(2x2, 3x3), whichever's blocks divide the output; nil: im2col.
+    func winogradTile(channels: Int, _ h: Int, _ w: Int) -> WinogradConv3x3.Tile? {
         let (ho, wo) = outputSize(h, w)
         guard kernel == 3 && stride == 1 && channels >= 16 && padding < h && padding < w else { return nil }
-        return WinogradConv3x3.tile(outputHeight: ho, outputWidth: wo, dilation: dilation, tiles: tiles)
+        return WinogradConv3x3.tile(outputHeight: ho, outputWidth: wo, dilation: dilation)
     }
 
+    /// `winograd`: the weights transformed (for 3x3 stride-1); `bf16Weight`: the weights
+    /// rounded to bfloat16, for im2col products in bf16 (`precision: bf16`; Cin kH kW even).
     func apply(_ x: Tensor, weight: [Float], bias: [Float], threads: Int = 1, threading: Threading = .openblas,
-               winograd: WinogradConv3x3.Weights? = nil) -> Tensor {
-        if let u = winograd, let tile = winogradTile(channels: x.channels, x.height, x.width, tiles: u.tiles) {
+               winograd: WinogradConv3x3.Weights? = nil, bf16Weight: [UInt16]? = nil) -> Tensor {
+        if let u = winograd, let tile = winogradTile(channels: x.channels, x.height, x.width) {
             let padded = padding == 0 ? x : paddingMode == .reflect
                 ? ReflectionPad.apply(x, padding: padding) : ZeroPad.apply(x, padding: padding)
             return WinogradConv3x3(outChannels: outChannels, dilation: dilation, tile: tile)
@@ -63,8 +63,16 @@ struct Conv2D {
                         Parallel.forRanges(x.channels, threads: threads) { channels in
                             im2col(base, channels, x.height, x.width, rows: r0..<(r0 + rows), wo, into: columns)
                         }
-                        BLAS.product(m: outChannels, n: n, k: k, a: w.baseAddress!, lda: k, b: columns, ldb: n,
-                                     c: out.baseAddress! + r0 * wo, ldc: ho * wo, threads: threads, threading: threading)
+                        if let a = bf16Weight {
+                            a.withUnsafeBufferPointer { a in
+                                BF16.product(m: outChannels, n: n, k: k, a: a.baseAddress!, b: columns, ldb: n,
+                                             c: out.baseAddress! + r0 * wo, ldc: ho * wo, threads: threads)
+                            }
+                        } else {
+                            BLAS.product(m: outChannels, n: n, k: k, a: w.baseAddress!, lda: k, b: columns, ldb: n,
+                                         c: out.baseAddress! + r0 * wo, ldc: ho * wo, threads: threads,
+                                         threading: threading)
+                        }
                         r0 += rows
                     }
                 }

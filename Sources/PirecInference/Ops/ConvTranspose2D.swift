@@ -13,7 +13,10 @@ struct ConvTranspose2D {
         ((h - 1) * stride - 2 * padding + kernel, (w - 1) * stride - 2 * padding + kernel)
     }
 
-    func apply(_ x: Tensor, weight: [Float], bias: [Float], threads: Int = 1, threading: Threading = .openblas) -> Tensor {
+    /// `bf16Weight`: the weight's transpose [Cout k k][Cin] rounded to bfloat16, for the
+    /// products in bf16 (`precision: bf16`; Cin even).
+    func apply(_ x: Tensor, weight: [Float], bias: [Float], threads: Int = 1, threading: Threading = .openblas,
+               bf16Weight: [UInt16]? = nil) -> Tensor {
         let (ho, wo) = outputSize(x.height, x.width)
         let h = x.height, w = x.width, kk = kernel * kernel
         let m = outChannels * kk
@@ -28,9 +31,16 @@ struct ConvTranspose2D {
                     while r0 < h {
                         let rows = min(rowsPerTile, h - r0), n = rows * w
                         // columns[m x n] = weight[Cin x m]ᵀ · input[Cin x n] (rows r0..<r0+rows, row stride H*W).
-                        BLAS.product(m: m, n: n, k: x.channels, a: wt.baseAddress!, lda: m, transposeA: true,
-                                     b: input.baseAddress! + r0 * w, ldb: h * w, c: columns, ldc: n, threads: threads,
-                                     threading: threading)
+                        if let a = bf16Weight {
+                            a.withUnsafeBufferPointer { a in
+                                BF16.product(m: m, n: n, k: x.channels, a: a.baseAddress!, b: input.baseAddress! + r0 * w,
+                                             ldb: h * w, c: columns, ldc: n, threads: threads)
+                            }
+                        } else {
+                            BLAS.product(m: m, n: n, k: x.channels, a: wt.baseAddress!, lda: m, transposeA: true,
+                                         b: input.baseAddress! + r0 * w, ldb: h * w, c: columns, ldc: n,
+                                         threads: threads, threading: threading)
+                        }
                         let outBase = out.baseAddress!
                         Parallel.forRanges(outChannels, threads: threads) { range in
                             scatter(columns, rows: rows, firstRow: r0, width: w, into: outBase, ho, wo, channels: range)

@@ -25,39 +25,24 @@ struct WinogradConv3x3 {
     }
 
     /// A convolution's weights in both transforms (Tile.two's U and Tile.four's), made once
-    /// at load: which one runs depends on the size of each input. With bf16 products, U is
-    /// Tile.two's only, rounded to bfloat16 (the products need an even input channel count):
-    /// F(4x4)'s larger transform constants turn bf16's rounding into errors of several
-    /// percent of the output (OpsTests.winograd), F(2x2)'s stay near 0.4 %.
+    /// at load: which one runs depends on the size of each input. With bf16 products,
+    /// Tile.two's U is rounded to bfloat16 (the products need an even input channel count)
+    /// and Tile.four's stays fp32: F(4x4)'s larger transform constants turn bf16's rounding
+    /// into 5-9 times the error of a direct bf16 convolution (bench/winograd_bf16.py;
+    /// several percent of the output in OpsTests.winograd), F(2x2)'s into 1.5 times.
     struct Weights: Sendable {
         enum Transformed: Sendable {
             case fp32(two: [Float], four: [Float])
-            case bf16(two: [UInt16])
+            case bf16(two: [UInt16], four: [Float])
         }
 
         let transformed: Transformed
 
         init(_ weight: [Float], outChannels: Int, inChannels: Int, precision: Precision = .fp32) {
             let two = WinogradConv3x3.transformWeights(weight, outChannels: outChannels, inChannels: inChannels, tile: .two)
-            if precision == .bf16 && inChannels % 2 == 0 {
-                transformed = .bf16(two: WinogradConv3x3.bf16(two))
-            } else {
-                let four = WinogradConv3x3.transformWeights(weight, outChannels: outChannels, inChannels: inChannels, tile: .four)
-                transformed = .fp32(two: two, four: four)
-            }
-        }
-
-        /// The tiles these weights run, larger first.
-        var tiles: [Tile] {
-            if case .bf16 = transformed { return [.two] }
-            return [.four, .two]
-        }
-    }
-
-    static func bf16(_ values: [Float]) -> [UInt16] {
-        [UInt16](unsafeUninitializedCapacity: values.count) { buffer, count in
-            pirec_bf16_round(values, values.count, buffer.baseAddress!)
-            count = values.count
+            let four = WinogradConv3x3.transformWeights(weight, outChannels: outChannels, inChannels: inChannels, tile: .four)
+            transformed = precision == .bf16 && inChannels % 2 == 0
+                ? .bf16(two: BF16.round(two), four: four) : .fp32(two: two, four: four)
         }
     }
 
@@ -68,9 +53,9 @@ struct WinogradConv3x3 {
     /// Scratch per chunk of tiles (transformed input and products): 64 MB.
     static let chunkBytes = 64 << 20
 
-    /// The first of `tiles` that divides the output, if any.
-    static func tile(outputHeight: Int, outputWidth: Int, dilation: Int, tiles: [Tile] = [.four, .two]) -> Tile? {
-        tiles.first { outputHeight % ($0.rawValue * dilation) == 0 && outputWidth % ($0.rawValue * dilation) == 0 }
+    /// The larger tile that divides the output, if any.
+    static func tile(outputHeight: Int, outputWidth: Int, dilation: Int) -> Tile? {
+        [Tile.four, .two].first { outputHeight % ($0.rawValue * dilation) == 0 && outputWidth % ($0.rawValue * dilation) == 0 }
     }
 
     /// U[e][co][ci] = (G g G^T)[e], e = row * inputs + column. Tile.two:
@@ -113,8 +98,10 @@ struct WinogradConv3x3 {
         case let .fp32(two, four):
             return apply(padded: x, transformedWeight: tile == .two ? two : four, bias: bias, threads: threads,
                          threading: threading)
-        case let .bf16(two):
-            precondition(tile == .two, "bf16 weights are F(2x2, 3x3)'s")
+        case let .bf16(two, four):
+            guard tile == .two else {
+                return apply(padded: x, transformedWeight: four, bias: bias, threads: threads, threading: threading)
+            }
             return apply(padded: x, bf16Weight: two, bias: bias, threads: threads)
         }
     }
