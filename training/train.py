@@ -5,7 +5,8 @@ Phases (the paper's architecture figure), each a run of this script:
   imitation   input: ground truth covered by random free-form masks + edge -> ground truth
   generating  input: colour domain + edge -> ground truth (initialised from imitation)
   refinement  input: the frozen generator's output + edge -> ground truth (initialised from
-              the generator); with --with-color the colour domain too (7 input channels)
+              the generator); with --with-color the colour domain too (7 input channels);
+              with --joint the generator is not frozen but trained with it, end to end
 Each phase trains with a PatchGAN discriminator (spectral norm), carried over between
 phases. Losses: L1 + adversarial (hinge) + discriminator feature matching, and with --ssim
 a structural term, 1 - SSIM as evaluate.py measures it; no perceptual or style loss (they
@@ -258,6 +259,55 @@ def learning_rate(args, seconds):
     return args.lr
 
 
+class JointGenerator:
+    """The generator trained end to end behind the refiner (--joint): the network and its
+    EMA from the generating phase's checkpoint or state file, its own Adam, and its own
+    step and minute counts, which go on from the generator's (so its state file says how
+    long the generator has trained in all)."""
+
+    def __init__(self, source, target, device):
+        state = load_checkpoint(source, device)
+        self.net = Generator(state["width"], state["blocks"], state.get("in_channels", 4),
+                             residual=state.get("residual", False)).to(device)
+        self.net.load_state_dict(state["generator"])
+        self.ema = copy.deepcopy(self.net).eval()
+        self.ema.load_state_dict(state.get("ema") or state["generator"])
+        for p in self.ema.parameters():
+            p.requires_grad_(False)
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=1e-5, betas=(0.0, 0.9))
+        self.step_count, self.seconds = state["step"], state["seconds"]
+        self.file = target
+        print(f"generator trained with the refiner (end to end) from {source}: width {self.net.width}, "
+              f"step {self.step_count}, {self.seconds / 60:.1f} min", flush=True)
+
+    def resume(self, checkpoint):
+        """Continues from a joint run's last.pt."""
+        self.net.load_state_dict(checkpoint["joint_generator"])
+        self.ema.load_state_dict(checkpoint["joint_ema"])
+        self.opt.load_state_dict(checkpoint["joint_opt"])
+        self.step_count, self.seconds = checkpoint["joint_step"], checkpoint["joint_seconds"]
+
+    def step(self, decay):
+        self.opt.step()
+        update_ema(self.ema, self.net, self.step_count, decay)
+        self.step_count += 1
+
+    def checkpoint(self):
+        return {"joint_generator": self.net.state_dict(), "joint_ema": self.ema.state_dict(),
+                "joint_opt": self.opt.state_dict(), "joint_step": self.step_count, "joint_seconds": self.seconds}
+
+    def save_state(self, args):
+        """Writes the generator to the state folder's generating.safetensors, as the
+        generating phase would."""
+        if not self.file:
+            return
+        save_state(self.file, {"net": self.net, "ema": self.ema}, ema_only=args.state_ema_only, meta={
+            "phase": "generating", "step": self.step_count, "seconds": f"{self.seconds:.1f}",
+            "width": self.net.width, "blocks": self.net.blocks, "in_channels": self.net.in_channels,
+            "residual": self.net.residual, "gan_steps": 0,
+            "args": json.dumps(portable_args(args), sort_keys=True)})
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--phase", required=True, choices=["imitation", "generating", "refinement"])
@@ -298,6 +348,13 @@ def main():
     ap.add_argument("--refine-pictures", type=int, default=0,
                     help="refinement: train on this many of the pictures (0: all), so the generator's "
                          "pictures of them are made in minutes (about 30 a second on 2 cores)")
+    ap.add_argument("--joint", type=float, default=0.0, metavar="WEIGHT",
+                    help="refinement: train the generator too, end to end (the refiner reads the "
+                         "generator's picture of each batch as it learns; no pictures made in advance), "
+                         "its own loss weighted WEIGHT beside the refiner's; both networks' states are "
+                         "written back (DIR/generating.safetensors beside DIR/refinement.safetensors)")
+    ap.add_argument("--joint-lr", type=float, default=0.5,
+                    help="with --joint: the generator's learning rate as a share of the refiner's")
     ap.add_argument("--resume", action="store_true", help="continue the run folder's last.pt")
     ap.add_argument("--residual", action="store_true",
                     help="predict a correction to the RGB input (output = input + tanh); started from a "
@@ -348,14 +405,25 @@ def main():
         sys.exit("--with-color and --from-generator are for the refinement phase")
     if args.from_generator and not args.with_color:
         sys.exit("--from-generator makes a refiner that reads the colour domain: add --with-color")
+    if args.joint and args.phase != "refinement":
+        sys.exit("--joint is for the refinement phase")
+    if args.joint and args.from_generator:
+        sys.exit("--from-generator starts a new refiner from a frozen generator; --joint trains an existing one")
     frozen = None
+    joint = None  # with --joint: the trained generator, its EMA, optimiser, state file and counters
     if args.phase == "refinement":
         source = args.generator or (os.path.join(args.resume_state, "generating.safetensors")
                                     if args.resume_state else None)
         if not source:
             sys.exit("refinement needs --generator (the trained generating phase) or --resume-state")
-        frozen = load_generator(source, device)
-        print(f"refining the pictures of {source}")
+        if args.joint:
+            # Written back to the state folder (never to a --generator elsewhere), and
+            # continued from there once it exists.
+            target = os.path.join(args.resume_state, "generating.safetensors") if args.resume_state else None
+            joint = JointGenerator(target if target and os.path.exists(target) else source, target, device)
+        else:
+            frozen = load_generator(source, device)
+            print(f"refining the pictures of {source}")
     net = Generator(args.width, args.blocks, in_channels, residual=args.residual).to(device)
     disc = Discriminator().to(device)
     step, trained_seconds, warm_from, gan_steps = 0, 0.0, None, 0
@@ -369,6 +437,8 @@ def main():
         ema_state = state.get("ema")
         step, trained_seconds, gan_steps = state["step"], state["seconds"], state.get("gan_steps", 0)
         net.residual = state.get("residual", False)
+        if joint is not None:
+            joint.resume(state)
         print(f"resumed {last} at step {step} ({trained_seconds / 60:.1f} min)")
     elif state_file and os.path.exists(state_file):
         state = load_state(state_file)
@@ -424,6 +494,8 @@ def main():
     if args.resume and os.path.exists(last):
         opt_g.load_state_dict(state["opt_g"])
         opt_d.load_state_dict(state["opt_d"])
+    elif joint is not None and warm_from is None:
+        warm_from = step  # the generator's Adam moments start empty: warm up
 
     data = Batches(args.data, args.batch, rng)
     if frozen is not None:
@@ -444,6 +516,8 @@ def main():
                  "seconds": trained_seconds, "phase": args.phase, "width": args.width, "residual": net.residual,
                  "blocks": args.blocks, "in_channels": net.in_channels, "gan_steps": gan_steps,
                  "args": vars(args)}
+        if joint is not None:
+            state.update(joint.checkpoint())
         torch.save(state, last + ".tmp")
         os.replace(last + ".tmp", last)
         if state_file:
@@ -453,6 +527,8 @@ def main():
                 "blocks": args.blocks, "in_channels": net.in_channels, "residual": net.residual,
                 "gan_steps": gan_steps,
                 "args": json.dumps(portable_args(args), sort_keys=True)})
+            if joint is not None:
+                joint.save_state(args)
 
     print(f"phase {args.phase}: width {args.width}, {args.blocks} blocks, {len(data)} pictures, "
           f"batch {args.batch}, device {device}", flush=True)
@@ -471,21 +547,26 @@ def main():
             group["lr"] = lr
         for group in opt_d.param_groups:
             group["lr"] = lr * 0.1
+        if joint is not None:
+            for group in joint.opt.param_groups:
+                group["lr"] = lr * args.joint_lr
         start, cpu_start = time.time(), time.process_time()
         gt, edge, color, *picture = (t.to(device) for t in data.next())
         if args.phase == "imitation":
             mask = free_form_masks(args.batch, gt.shape[-1], rng).to(device)
             rgb = gt * (1 - mask) + mask
-        elif args.phase == "refinement":
+        elif args.phase == "refinement" and joint is None:
             rgb = picture[0]  # the frozen generator's picture (Batches.run_through)
         else:
             rgb = color
-        # The network's input channels: RGB, edge, and for a 7-input refiner the colour domain.
-        inputs = torch.cat([rgb, edge, color] if net.in_channels == 7 else [rgb, edge], 1)
         cropping = args.crop and (args.crop_minutes is None or trained_seconds < args.crop_minutes * 60)
         if cropping and args.crop < gt.shape[-1]:
             y, x = (int(v) for v in rng.integers(0, gt.shape[-1] - args.crop + 1, 2))
-            gt, inputs = (t[..., y:y + args.crop, x:x + args.crop] for t in (gt, inputs))
+            gt, rgb, edge, color = (t[..., y:y + args.crop, x:x + args.crop] for t in (gt, rgb, edge, color))
+        if joint is not None:
+            rgb = joint.net(torch.cat([color, edge], 1))  # the generator's picture, with its gradient
+        # The network's input channels: RGB, edge, and for a 7-input refiner the colour domain.
+        inputs = torch.cat([rgb, edge, color] if net.in_channels == 7 else [rgb, edge], 1)
         fake = net(inputs)
         l1 = F.l1_loss(fake, gt)
         gan = trained_seconds >= args.gan_after_minutes * 60
@@ -506,6 +587,10 @@ def main():
         if args.ssim:
             structure = ssim(fake, gt)
             loss_g = loss_g + args.ssim * (1 - structure)
+        if joint is not None:
+            own = args.l1 * F.l1_loss(rgb, gt) + (args.ssim * (1 - ssim(rgb, gt)) if args.ssim else 0)
+            loss_g = loss_g + args.joint * own
+            joint.opt.zero_grad(set_to_none=True)
         if gan:
             fake_logits, fake_features = disc(fake)
             with torch.no_grad():
@@ -516,10 +601,15 @@ def main():
         loss_g.backward()
         opt_g.step()
         update_ema(ema, net, step, args.ema)
+        if joint is not None:
+            joint.step(args.ema)
 
         step += 1
         seen += args.batch
-        trained_seconds += step_seconds(start, cpu_start)
+        spent = step_seconds(start, cpu_start)
+        trained_seconds += spent
+        if joint is not None:
+            joint.seconds += spent
         if step % args.save_every == 0:
             save()
         if time.time() - window >= 30:
