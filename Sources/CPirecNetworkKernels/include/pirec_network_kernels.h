@@ -17,6 +17,11 @@
 void pirec_conv_direct3(const float *in, size_t cin, size_t ph, size_t pw, const float *w, const float *bias,
                         size_t k, float *out, size_t ho, size_t wo, size_t y0, size_t y1);
 
+/* Instance norm of one plane of n values in place: subtract the mean, divide by
+ * sqrt(biased variance + epsilon), then ReLU when relu is 1 (PyTorch's InstanceNorm2d
+ * without affine parameters); mean and variance from float64 sums. */
+void pirec_instance_norm(float *p, size_t n, double epsilon, int relu);
+
 /* Winograd transforms of one channel (pirec_winograd.c; WinogradConv3x3.swift has the
  * matrices), tile 2 (F(2x2, 3x3)) or 4 (F(4x4, 3x3)), dilation d:
  * input: for t < count, out[e * step + t] = (B^T D B)[e] of the (tile + 2)^2 samples d apart
