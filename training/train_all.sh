@@ -4,7 +4,7 @@
 # phase are arguments so a run fits the time at hand:
 #   training/train_all.sh [RUNS_DIR] [IMITATION] [GENERATING] [RESIDUAL_GENERATING] [REFINEMENT]
 #                         [FINE_TUNE_GENERATOR] [FINE_TUNE_REFINER] [WIDE_GENERATOR] [LONG_GENERATOR]
-#                         [WIDE_REFINER] [COLOUR_REFINER] [SSIM_GENERATOR] [SSIM_REFINER]
+#                         [WIDE_REFINER] [COLOUR_REFINER] [SSIM_GENERATOR] [SSIM_REFINER] [JOINT]
 # 1. imitation: edge + ground truth under free-form masks -> ground truth
 # 2. generating: edge + colour domain -> ground truth (direct output), from imitation
 # 3. generating, residual: the same network predicting a correction to the colour domain,
@@ -27,6 +27,8 @@
 #    in 38 minutes: the model card).
 # 11. (wave 7) the refiner 68 minutes more with the structural term, on the wave-6
 #    generator's pictures of another 1,500 training pictures (--seed 2 picks them).
+# 12. (wave 8) generator and refiner together, end to end (--joint): the refiner reads the
+#    generator's picture of each batch as both learn, on all the training pictures.
 # models/emoji/MODEL_CARD.md says which minutes made the shipped weights.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +45,7 @@ wide_refiner=${10:-20}
 colour_refiner=${11:-55}
 ssim_generator=${12:-60}
 ssim_refiner=${13:-68}
+joint=${14:-100}
 width=${WIDTH:-32}
 blocks=${BLOCKS:-4}
 jemalloc=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
@@ -102,6 +105,12 @@ ssim_ref_end=$(awk -v a="$colour_end" -v b="$ssim_refiner" 'BEGIN { print a + b 
 python3 training/train.py --phase refinement --run "$runs/ref10" --resume-state "$state" --residual --with-color \
     --refine-pictures 1500 --seed 2 --minutes "$ssim_ref_end" --lr 1e-4 --lr-end 1e-5 --lr-from-minutes "$colour_end" \
     --crop 64 --crop-minutes "$(awk -v e="$ssim_ref_end" 'BEGIN { print e - 7 }')" --gan-after-minutes "$ssim_ref_end" \
+    --ssim 0.3 --state-ema-only
+# Wave 8: both networks end to end (the generator's minutes go on from its own, 310 -> 410).
+joint_end=$(awk -v a="$ssim_ref_end" -v b="$joint" 'BEGIN { print a + b }')
+python3 training/train.py --phase refinement --run "$runs/joint" --resume-state "$state" --joint 1 --joint-lr 0.5 \
+    --residual --with-color --minutes "$joint_end" --lr 1e-4 --lr-end 1e-5 --lr-from-minutes "$ssim_ref_end" \
+    --crop 64 --crop-minutes "$(awk -v e="$joint_end" 'BEGIN { print e - 7 }')" --gan-after-minutes "$joint_end" \
     --ssim 0.3 --state-ema-only
 python3 training/export.py "$state/generating.safetensors" models/emoji/generator.safetensors
 python3 training/export.py "$state/refinement.safetensors" models/emoji/refiner.safetensors
