@@ -9,7 +9,10 @@ number of threads. Prints medians, achieved GFLOP/s and ours/peer ratios, then t
 RSS of the pirec process at --rss-size. Where the CPU has AVX512_BF16, ours also runs with
 `precision: bf16` and PyTorch under bf16 autocast, and the table gives the PSNR of ours
 bf16 against ours fp32 (8-bit outputs, random weights: the benchmark's quality gate). With several --coretypes, ours runs once per
-OPENBLAS_CORETYPE ("auto" lets pirec choose, as in production).
+OPENBLAS_CORETYPE ("auto" lets pirec choose, as in production). Last, where a job's time
+goes: every step of the shipped photo chain (etc/pirec/local.yaml, the models `make run`
+uses) through `pirec bench` at 128x128, each step as configured (one thread a network, as
+each of pirecd's workers runs it), and with `precision: bf16` on the networks that take it.
 
     python3 bench/network.py [--sizes 128,256,512] [--repeat 5] [--rounds 3] [--threads 2]
                              [--coretypes auto,Haswell,SkylakeX] [--threadings engine,openblas]
@@ -39,6 +42,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "training"))
 from pirec_net import Generator, count_flops, save_safetensors  # noqa: E402
 from timing import median_ms  # noqa: E402
+from daemon import shipped_chain  # noqa: E402
 
 
 def has_bf16():
@@ -74,6 +78,7 @@ def main():
                     help="ours in each (bf16: the Winograd products in bfloat16, where the CPU has AVX512_BF16)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--rss-size", type=int, default=1024)
+    ap.add_argument("--chain-repeat", type=int, default=10, help="runs per step of the photo chain (0: skip it)")
     ap.add_argument("--baseline", help="another pirec build (e.g. the previous commit's, its plugins "
                                        "beside it) timed in the same rounds: ours/baseline")
     args = ap.parse_args()
@@ -153,6 +158,47 @@ def main():
     print(f"\nPeak RSS of pirec at {args.rss_size}x{args.rss_size} ({names[0]}): "
           f"{r['peak_rss_mb']:.0f} MB (time {r['median_ms']:.0f} ms)")
     print("\nRatios use the first variant listed (ours/peer < 1: pirec is faster).")
+    if args.chain_repeat:
+        chain_table(args, work)
+
+
+def bench_step(pirec, step, png, repeat):
+    """Median ms of one chain step through `pirec bench`, its model path made absolute."""
+    parameters = dict(step.get("with", {}))
+    if "model" in parameters:
+        parameters["model"] = os.path.join(ROOT, "models", parameters["model"])
+    out = subprocess.run([pirec, "bench", "--plugin", step["plugin"], "--input", png, "--repeat", str(repeat),
+                          "--with", json.dumps(parameters)], capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"pirec bench {step['plugin']} failed: {out.stderr.strip()}")
+    return json.loads(out.stdout.strip().splitlines()[-1])["median_ms"]
+
+
+def chain_table(args, work):
+    """Each step of the shipped photo chain on a 128x128 emoji, medians over rounds."""
+    chain = shipped_chain()
+    png = os.path.join(work, "emoji.png")
+    emoji = sorted(f for f in os.listdir(os.path.join(ROOT, "examples", "emoji")) if f.endswith(".png"))[0]
+    Image.open(os.path.join(ROOT, "examples", "emoji", emoji)).convert("RGB").resize((128, 128)).save(png)
+    networks = {"generator", "refiner"}
+    bf16 = has_bf16()
+    rounds = {i: ([], []) for i in range(len(chain))}
+    for _ in range(args.rounds):
+        for i, step in enumerate(chain):
+            rounds[i][0].append(bench_step(args.pirec, step, png, args.chain_repeat))
+            if bf16 and step["plugin"] in networks:
+                faster = dict(step, **{"with": dict(step.get("with", {}), precision="bf16")})
+                rounds[i][1].append(bench_step(args.pirec, faster, png, args.chain_repeat))
+    times = [statistics.median(fp32) for fp32, _ in rounds.values()]
+    total = sum(times)
+    print(f"\nThe shipped photo chain (etc/pirec/local.yaml) at 128x128, one step at a time "
+          f"(`pirec bench`, median of {args.chain_repeat} runs, median over {args.rounds} rounds):\n")
+    print("| step | parameters | ms | share of the job | ms with precision: bf16 |")
+    print("|---|---|---:|---:|---:|")
+    for (i, step), ms in zip(enumerate(chain), times):
+        with_bf16 = f"{statistics.median(rounds[i][1]):.1f}" if rounds[i][1] else ""
+        print(f"| {step['plugin']} | `{json.dumps(step.get('with', {}))}` | {ms:.1f} | {ms / total:.0%} | {with_bf16} |")
+    print(f"| all | | {total:.1f} | 100% | |")
 
 
 if __name__ == "__main__":
