@@ -189,6 +189,8 @@ def main():
         sys.exit(f"{args.data} has no named settings: rebuild it with python3 training/dataset.py --force")
     work = tempfile.mkdtemp(prefix="pirec-eval-")
     args.sheets = args.sheets or args.models
+    if not args.no_sheets:
+        os.makedirs(args.sheets, exist_ok=True)
     try:
         args.models = stage_models(args, work)
         figures, count = evaluate_settings(args, data, work)
