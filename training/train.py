@@ -206,6 +206,11 @@ def load_state(path):
             "in_channels": int(meta.get("in_channels", 4))}
 
 
+def network_of(state):
+    """An untrained Generator of a checkpoint's (last.pt's or a state file's) shape."""
+    return Generator(state["width"], state["blocks"], state.get("in_channels", 4), residual=state.get("residual", False))
+
+
 def load_checkpoint(path, device="cpu"):
     """A run's last.pt or a state file (.safetensors), as last.pt's dict."""
     return load_state(path) if path.endswith(".safetensors") else torch.load(path, map_location=device)
@@ -228,8 +233,7 @@ def load_generator(path, device):
         net.load_state_dict({k: v.float() for k, v in load_file(path).items()})
     else:
         state = load_checkpoint(path, device)
-        net = Generator(state["width"], state["blocks"], state.get("in_channels", 4),
-                        residual=state.get("residual", False))
+        net = network_of(state)
         net.load_state_dict(state.get("ema") or state["generator"])
     net = net.to(device).eval()
     for p in net.parameters():
@@ -267,8 +271,7 @@ class JointGenerator:
 
     def __init__(self, source, target, device):
         state = load_checkpoint(source, device)
-        self.net = Generator(state["width"], state["blocks"], state.get("in_channels", 4),
-                             residual=state.get("residual", False)).to(device)
+        self.net = network_of(state).to(device)
         self.net.load_state_dict(state["generator"])
         self.ema = copy.deepcopy(self.net).eval()
         self.ema.load_state_dict(state.get("ema") or state["generator"])
@@ -430,19 +433,17 @@ def main():
     ema_state = None
     if args.resume and os.path.exists(last):
         state = torch.load(last, map_location=device)
-        net = Generator(state["width"], state["blocks"], state.get("in_channels", 4),
-                        residual=state.get("residual", False)).to(device)
+        net = network_of(state).to(device)
         net.load_state_dict(state["generator"])
         disc.load_state_dict(state["discriminator"])
         ema_state = state.get("ema")
         step, trained_seconds, gan_steps = state["step"], state["seconds"], state.get("gan_steps", 0)
-        net.residual = state.get("residual", False)
         if joint is not None:
             joint.resume(state)
         print(f"resumed {last} at step {step} ({trained_seconds / 60:.1f} min)")
     elif state_file and os.path.exists(state_file):
         state = load_state(state_file)
-        net = Generator(state["width"], state["blocks"], state["in_channels"], residual=state["residual"]).to(device)
+        net = network_of(state).to(device)
         net.load_state_dict(state["generator"])
         if state["discriminator"]:
             disc.load_state_dict(state["discriminator"])

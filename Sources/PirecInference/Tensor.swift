@@ -36,3 +36,21 @@ public struct Tensor: Sendable {
 
     public var shapeDescription: String { "[1, \(channels), \(height), \(width)]" }
 }
+
+extension Tensor {
+    /// The rows and columns given, every channel.
+    func crop(rows: Range<Int>, columns: Range<Int>) -> Tensor {
+        Tensor(channels: channels, height: rows.count, width: columns.count) { out in
+            data.withUnsafeBufferPointer { input in
+                var target = 0
+                for c in 0..<channels {
+                    for y in rows {
+                        let source = (c * height + y) * width + columns.lowerBound
+                        for x in 0..<columns.count { out[target + x] = input[source + x] }
+                        target += columns.count
+                    }
+                }
+            }
+        }
+    }
+}
