@@ -202,6 +202,8 @@ def op_cases():
     for name, shape, scale in (("depth_to_space2", (1, 12, 3, 5), 2), ("depth_to_space4", (1, 32, 2, 3), 4)):
         x = seeded_randn(shape, next(seed))
         add(name, f"PixelShuffle({scale})", input=x, output=F.pixel_shuffle(x, scale))
+    # A stride-2 convolution on rows wide enough for im2col's 16-sample vector gather.
+    conv("conv4s2wide", (1, 4, 6, 70), (6, 4, 4, 4), stride=2, padding=1)
     return t, meta
 
 

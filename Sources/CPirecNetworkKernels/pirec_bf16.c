@@ -2,6 +2,7 @@
  * 32 columns of B (16 accumulators of 16 lanes); B's panel for one block of columns is
  * contiguous, so it streams from L1 while every row of A passes over it. */
 #include "pirec_network_kernels.h"
+#include "bf16_rounding.h"
 
 #include <string.h>
 
@@ -10,19 +11,6 @@
 #else
 #define PIREC_CLONES
 #endif
-
-typedef uint32_t v16u __attribute__((vector_size(64), aligned(4)));
-
-/* The bf16 bits of the floats whose bits are u (as 32-bit lanes, in the low half), ties to
- * even; NaN stays NaN. A macro: a vector argument would take each clone's ABI. */
-#define ROUND16(u) \
-    ((((u) + 0x7fffu + (((u) >> 16) & 1u)) >> 16) & ~(v16u)((v16u)((u) & 0x7fffffffu) > 0x7f800000u)) \
-        | ((((u) >> 16) | 0x40u) & (v16u)((v16u)((u) & 0x7fffffffu) > 0x7f800000u))
-
-static inline uint32_t round1(uint32_t u) {
-    if ((u & 0x7fffffffu) > 0x7f800000u) return (u >> 16) | 0x40u;
-    return (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-}
 
 PIREC_CLONES
 void pirec_bf16_round(const float *x, size_t count, uint16_t *out) {

@@ -97,10 +97,10 @@ typedef float v16f __attribute__((vector_size(64), aligned(4)));
 
 PIREC_CLONES
 void pirec_winograd_input(size_t tile, const float *plane, size_t width, size_t d, const size_t *offsets,
-                          const uint8_t *eight, size_t count, float *out, size_t step) {
+                          const uint8_t *eight, size_t count, float *out, size_t step, size_t panel) {
     for (size_t t = 0; t < count;) {
         const float *p0 = plane + offsets[t];
-        float *o = out + t;
+        float *o = out + t / 32 * panel + t % 32;
         if (eight[t]) {
             if (tile == 2) {
 #define LOAD2(p) pick2(p, d)

@@ -12,20 +12,37 @@ enum BF16 {
         }
     }
 
+    /// The words of pirec_bf16_pack's panels for B [k x n].
+    static func panelWords(k: Int, n: Int) -> Int { (n + 31) / 32 * 16 * k }
+
     /// C[m x n] (row stride ldc) = A[m x k] (bf16, row-major) · B[k x n] (fp32, row stride
     /// ldb), k even; the columns split across `threads` threads in whole 32-column panels,
     /// each thread packing its own part of B.
     static func product(m: Int, n: Int, k: Int, a: UnsafePointer<UInt16>, b: UnsafePointer<Float>, ldb: Int,
                         c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int) {
         precondition(k % 2 == 0, "bf16 products pair the inner dimension")
-        let panelCount = (n + 31) / 32, panelWords = 16 * k
-        let panels = UnsafeMutablePointer<UInt32>.allocate(capacity: panelCount * panelWords)
+        let panels = UnsafeMutablePointer<UInt32>.allocate(capacity: panelWords(k: k, n: n))
         defer { panels.deallocate() }
-        Parallel.forRanges(panelCount, threads: threads) { range in
-            let first = range.lowerBound * 32, count = min(n, range.upperBound * 32) - first
-            let own = panels + range.lowerBound * panelWords
-            pirec_bf16_pack(b + first, k, count, ldb, own)
-            pirec_bf16_gemm(a, m, k, own, count, c + first, ldc)
+        forPanels(n: n, k: k, threads: threads) { first, count, offset in
+            pirec_bf16_pack(b + first, k, count, ldb, panels + offset)
+            pirec_bf16_gemm(a, m, k, panels + offset, count, c + first, ldc)
+        }
+    }
+
+    /// The same with B already packed (pirec_im2col_bf16).
+    static func product(m: Int, n: Int, k: Int, a: UnsafePointer<UInt16>, panels: UnsafePointer<UInt32>,
+                        c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int) {
+        forPanels(n: n, k: k, threads: threads) { first, count, offset in
+            pirec_bf16_gemm(a, m, k, panels + offset, count, c + first, ldc)
+        }
+    }
+
+    /// Splits the n columns across threads in whole 32-column panels: body(first column,
+    /// columns, the panels' offset in words).
+    private static func forPanels(n: Int, k: Int, threads: Int, _ body: (Int, Int, Int) -> Void) {
+        Parallel.forRanges((n + 31) / 32, threads: threads) { range in
+            let first = range.lowerBound * 32
+            body(first, min(n, range.upperBound * 32) - first, range.lowerBound * 16 * k)
         }
     }
 }

@@ -1,5 +1,6 @@
 // Each operation against PyTorch, on the tensors training/make_network_fixtures.py saved in
 // Tests/Fixtures/network/ops.safetensors (inputs, parameters and PyTorch's outputs).
+import CPirecNetworkKernels
 @testable import PirecInference
 import PirecTestKit
 import Testing
@@ -25,11 +26,12 @@ func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
 
     @Test(arguments: [("reflect_pad3", 3), ("reflect_pad1", 1), ("reflect_pad2", 2)])
     func reflectionPad(name: String, padding: Int) throws {
-        try check(name, tolerance: 0) { ReflectionPad.apply($0, padding: padding) }
+        for threads in [1, 3] { try check(name, tolerance: 0) { ReflectionPad.apply($0, padding: padding, threads: threads) } }
     }
 
     @Test(arguments: [
-        ("conv7", 7, 1, 0, 1), ("conv4s2", 4, 2, 1, 1), ("conv3d2", 3, 1, 0, 2), ("conv3", 3, 1, 0, 1),
+        ("conv7", 7, 1, 0, 1), ("conv4s2", 4, 2, 1, 1), ("conv4s2wide", 4, 2, 1, 1), ("conv3d2", 3, 1, 0, 2),
+        ("conv3", 3, 1, 0, 1),
     ])
     func convolution(name: String, kernel: Int, stride: Int, padding: Int, dilation: Int) throws {
         let weight = try file.floats(name + ".weight"), bias = try file.floats(name + ".bias")
@@ -46,11 +48,14 @@ func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
         let (name, dilation) = conv
         let weight = try file.floats(name + ".weight"), bias = try file.floats(name + ".bias")
         let x = try file.tensor(name + ".input")
-        let u = WinogradConv3x3.transformWeights(weight, outChannels: bias.count, inChannels: x.channels, tile: tile)
-        for threads in [1, 2] {
-            try check(name, tolerance: tile == .two ? 2e-5 : 2e-4) { x in
-                WinogradConv3x3(outChannels: bias.count, dilation: dilation, tile: tile)
-                    .apply(padded: x, transformedWeight: u, bias: bias, threads: threads, threading: .engine)
+        // The fp32 products on OpenBLAS and, where the CPU has AVX-512, on PackedGEMM.
+        for packed in PackedGEMM.available ? [false, true] : [false] {
+            let weights = WinogradConv3x3.Weights(weight, outChannels: bias.count, inChannels: x.channels, packed: packed)
+            for threads in [1, 2] {
+                try check(name, tolerance: tile == .two ? 2e-5 : 2e-4) { x in
+                    WinogradConv3x3(outChannels: bias.count, dilation: dilation, tile: tile)
+                        .apply(padded: x, weights: weights, bias: bias, threads: threads, threading: .engine)
+                }
             }
         }
         // With bf16 weights (where the CPU has the products), F(2x2) runs its products in
@@ -74,7 +79,7 @@ func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
     /// rounded to bf16, is off by 0.035 on conv7's outputs up to 12.6, 0.013 on conv4s2's up
     /// to 5.6, 0.012 on convT4s2's up to 4.8).
     @Test(.enabled(if: Precision.bf16Available, "this CPU has no AVX512_BF16"),
-          arguments: [("conv7", 7, 1, 0, Float(0.05)), ("conv4s2", 4, 2, 1, Float(0.02))])
+          arguments: [("conv7", 7, 1, 0, Float(0.05)), ("conv4s2", 4, 2, 1, Float(0.02)), ("conv4s2wide", 4, 2, 1, Float(0.02))])
     func convolutionInBF16(name: String, kernel: Int, stride: Int, padding: Int, tolerance: Float) throws {
         let weight = try file.floats(name + ".weight"), bias = try file.floats(name + ".bias")
         let conv = Conv2D(outChannels: bias.count, kernel: kernel, stride: stride, padding: padding)
@@ -109,6 +114,39 @@ func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
         let separate = Conv2D(outChannels: 5, kernel: 7).apply(ReflectionPad.apply(x, padding: 3), weight: weight, bias: bias)
         let folded = Conv2D(outChannels: 5, kernel: 7, padding: 3, paddingMode: .reflect).apply(x, weight: weight, bias: bias)
         #expect(maxDifference(separate, folded) == 0)
+    }
+
+    /// bf16 im2col (pirec_im2col_bf16: the matrix gathered and packed in one pass) gives the
+    /// operands the two-pass way gives (fp32 im2col, then pirec_bf16_pack), so the same output
+    /// to the bit: reflected and zero borders, stride 1 and 2, an odd size (columns past the
+    /// last full panel), pairs of rows across channels (49 taps), tiles of a few rows.
+    @Test(.enabled(if: Precision.bf16Available, "this CPU has no AVX512_BF16"),
+          arguments: [(7, 1, 3, Conv2D.Padding.reflect), (7, 2, 3, .zeros), (4, 2, 1, .zeros), (4, 2, 1, .reflect)])
+    func im2colInBF16PacksTheSameOperands(kernel: Int, stride: Int, padding: Int, mode: Conv2D.Padding) {
+        var seed: UInt32 = 7
+        func random() -> Float {
+            seed = seed &* 1_664_525 &+ 1_013_904_223
+            return Float(seed >> 8) / Float(1 << 24) - 0.5
+        }
+        let cin = 4, cout = 6, k = cin * kernel * kernel
+        let x = Tensor(channels: cin, height: 13, width: 70, data: (0..<(cin * 13 * 70)).map { _ in random() })
+        let weight = (0..<(cout * k)).map { _ in random() }, bias = [Float](repeating: 0, count: cout)
+        let conv = Conv2D(outChannels: cout, kernel: kernel, stride: stride, padding: padding, paddingMode: mode,
+                          tileBytes: 4 * k * 16)
+        let (ho, wo) = conv.outputSize(x.height, x.width)
+        let rounded = BF16.round(weight)
+        var columns = [Float](repeating: 0, count: k * ho * wo), expected = [Float](repeating: 0, count: cout * ho * wo)
+        x.data.withUnsafeBufferPointer { input in
+            pirec_im2col(input.baseAddress!, 0, cin, 13, 70, kernel, stride, padding, 1, mode == .reflect ? 1 : 0, 0,
+                         ho, wo, &columns)
+        }
+        BF16.product(m: cout, n: ho * wo, k: k, a: rounded, b: columns, ldb: ho * wo, c: &expected, ldc: ho * wo,
+                     threads: 1)
+        for threads in [1, 2] {
+            let output = conv.apply(x, weight: weight, bias: bias, threads: threads, bf16Weight: rounded)
+            let wrong = expected.indices.filter { output.data[$0] != expected[$0] }
+            #expect(wrong.isEmpty, "kernel \(kernel), stride \(stride), \(mode), \(threads) threads: \(wrong.count) outputs differ, the first at \(wrong.first ?? -1)")
+        }
     }
 
     @Test func transposedConvolution() throws {

@@ -41,7 +41,7 @@ struct Conv2D {
                winograd: WinogradConv3x3.Weights? = nil, bf16Weight: [UInt16]? = nil) -> Tensor {
         if let u = winograd, let tile = winogradTile(channels: x.channels, x.height, x.width) {
             let padded = padding == 0 ? x : paddingMode == .reflect
-                ? ReflectionPad.apply(x, padding: padding) : ZeroPad.apply(x, padding: padding)
+                ? ReflectionPad.apply(x, padding: padding, threads: threads) : ZeroPad.apply(x, padding: padding, threads: threads)
             return WinogradConv3x3(outChannels: outChannels, dilation: dilation, tile: tile)
                 .apply(padded: padded, weights: u, bias: bias, threads: threads, threading: threading)
         }
@@ -51,8 +51,15 @@ struct Conv2D {
         }
         let k = x.channels * kernel * kernel
         let rowsPerTile = max(1, min(ho, tileBytes / (k * wo * MemoryLayout<Float>.size)))
-        let columns = UnsafeMutablePointer<Float>.allocate(capacity: k * rowsPerTile * wo)
-        defer { columns.deallocate() }
+        // fp32 columns, or bf16 pairs packed in panels.
+        let columns = UnsafeMutablePointer<Float>.allocate(capacity: bf16Weight == nil ? k * rowsPerTile * wo : 0)
+        let panels = UnsafeMutablePointer<UInt32>.allocate(
+            capacity: bf16Weight == nil ? 0 : BF16.panelWords(k: k, n: rowsPerTile * wo))
+        defer {
+            columns.deallocate()
+            panels.deallocate()
+        }
+        let reflect: Int32 = paddingMode == .reflect ? 1 : 0
         return Tensor(channels: outChannels, height: ho, width: wo) { out in
             x.data.withUnsafeBufferPointer { input in
                 weight.withUnsafeBufferPointer { w in
@@ -60,15 +67,23 @@ struct Conv2D {
                     while r0 < ho {
                         let rows = min(rowsPerTile, ho - r0), n = rows * wo
                         let base = input.baseAddress!
-                        Parallel.forRanges(x.channels, threads: threads) { channels in
-                            im2col(base, channels, x.height, x.width, rows: r0..<(r0 + rows), wo, into: columns)
-                        }
+                        // columns[(c kH + i) kW + j][r Wo + ox] = input[c][oy s - p + i d][ox s - p + j d]
                         if let a = bf16Weight {
+                            Parallel.forRanges(k / 2, threads: threads) { pairs in
+                                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * wo + 16)
+                                defer { scratch.deallocate() }
+                                pirec_im2col_bf16(base, x.height, x.width, kernel, stride, padding, dilation, reflect, r0,
+                                                  rows, wo, k, pairs.lowerBound, pairs.upperBound, scratch, panels)
+                            }
                             a.withUnsafeBufferPointer { a in
-                                BF16.product(m: outChannels, n: n, k: k, a: a.baseAddress!, b: columns, ldb: n,
+                                BF16.product(m: outChannels, n: n, k: k, a: a.baseAddress!, panels: panels,
                                              c: out.baseAddress! + r0 * wo, ldc: ho * wo, threads: threads)
                             }
                         } else {
+                            Parallel.forRanges(x.channels, threads: threads) { channels in
+                                pirec_im2col(base, channels.lowerBound, channels.upperBound, x.height, x.width, kernel,
+                                             stride, padding, dilation, reflect, r0, rows, wo, columns)
+                            }
                             BLAS.product(m: outChannels, n: n, k: k, a: w.baseAddress!, lda: k, b: columns, ldb: n,
                                          c: out.baseAddress! + r0 * wo, ldc: ho * wo, threads: threads,
                                          threading: threading)
@@ -85,7 +100,7 @@ struct Conv2D {
     /// copy, rows split across threads.
     private func direct3(_ x: Tensor, weight: [Float], bias: [Float], threads: Int) -> Tensor {
         let padded = padding == 0 ? x : paddingMode == .reflect
-            ? ReflectionPad.apply(x, padding: padding) : ZeroPad.apply(x, padding: padding)
+            ? ReflectionPad.apply(x, padding: padding, threads: threads) : ZeroPad.apply(x, padding: padding, threads: threads)
         let (ho, wo) = outputSize(x.height, x.width)
         return Tensor(channels: 3, height: ho, width: wo) { out in
             padded.data.withUnsafeBufferPointer { input in
@@ -96,46 +111,6 @@ struct Conv2D {
                             pirec_conv_direct3(source, x.channels, padded.height, padded.width, w.baseAddress!, b.baseAddress!,
                                                kernel, target, ho, wo, rows.lowerBound, rows.upperBound)
                         }
-                    }
-                }
-            }
-        }
-    }
-
-    /// columns[(c * kH + i) * kW + j][r * Wo + ox] = input[c][oy * s - p + i * d][ox * s - p + j * d]
-    /// for the input channels `channels` and the output rows oy in `rows` (r = oy -
-    /// rows.lowerBound); outside the image: 0 or the reflected sample.
-    private func im2col(_ x: UnsafePointer<Float>, _ channels: Range<Int>, _ h: Int, _ w: Int, rows: Range<Int>, _ wo: Int,
-                        into columns: UnsafeMutablePointer<Float>) {
-        let n = rows.count * wo
-        let reflect = paddingMode == .reflect
-        for c in channels {
-            let plane = x + c * h * w
-            for i in 0..<kernel {
-                for j in 0..<kernel {
-                    let dst = columns + ((c * kernel + i) * kernel + j) * n
-                    let dx = j * dilation - padding
-                    // Output columns whose input column is inside: ox in [first, last).
-                    let first = min(wo, dx >= 0 ? 0 : (-dx + stride - 1) / stride)
-                    let last = max(first, min(wo, (w - dx + stride - 1) / stride))
-                    for (r, oy) in rows.enumerated() {
-                        var iy = oy * stride - padding + i * dilation
-                        let out = dst + r * wo
-                        if iy < 0 || iy >= h {
-                            guard reflect else {
-                                out.initialize(repeating: 0, count: wo)
-                                continue
-                            }
-                            iy = reflectIndex(iy, h)
-                        }
-                        let src = plane + iy * w
-                        for ox in 0..<first { out[ox] = reflect ? src[reflectIndex(ox * stride + dx, w)] : 0 }
-                        if stride == 1 {
-                            if last > first { (out + first).update(from: src + first + dx, count: last - first) }
-                        } else {
-                            for ox in first..<last { out[ox] = src[ox * stride + dx] }
-                        }
-                        for ox in last..<wo { out[ox] = reflect ? src[reflectIndex(ox * stride + dx, w)] : 0 }
                     }
                 }
             }

@@ -3,6 +3,8 @@
 // Shapes: input [Cin, H, W], weight [Cin, Cout, k, k], bias [Cout] -> output [Cout, Ho, Wo],
 // Ho = (H - 1) s - 2p + k (likewise Wo).
 
+import CPirecNetworkKernels
+
 struct ConvTranspose2D {
     var outChannels: Int
     var kernel: Int
@@ -42,8 +44,10 @@ struct ConvTranspose2D {
                                          threads: threads, threading: threading)
                         }
                         let outBase = out.baseAddress!
+                        // col2im: output[co][(r0 + r) s - p + ki][ix s - p + kj] += columns[(co k + ki) k + kj][r W + ix]
                         Parallel.forRanges(outChannels, threads: threads) { range in
-                            scatter(columns, rows: rows, firstRow: r0, width: w, into: outBase, ho, wo, channels: range)
+                            pirec_col2im(columns, rows, r0, w, kernel, stride, padding, outBase, ho, wo,
+                                         range.lowerBound, range.upperBound)
                         }
                         r0 += rows
                     }
@@ -52,28 +56,5 @@ struct ConvTranspose2D {
             Activations.addBias(bias, to: out.baseAddress!, plane: ho * wo, threads: threads)
         }
         return out
-    }
-
-    /// col2im: adds columns[(co k + ki) k + kj][r W + ix] into output[co][(r0 + r) s - p + ki][ix s - p + kj].
-    private func scatter(_ columns: UnsafePointer<Float>, rows: Int, firstRow r0: Int, width w: Int,
-                         into out: UnsafeMutablePointer<Float>, _ ho: Int, _ wo: Int, channels: Range<Int>) {
-        let n = rows * w
-        for co in channels {
-            let plane = out + co * ho * wo
-            for ki in 0..<kernel {
-                for kj in 0..<kernel {
-                    let col = columns + ((co * kernel + ki) * kernel + kj) * n
-                    for r in 0..<rows {
-                        let oy = (r0 + r) * stride - padding + ki
-                        guard oy >= 0 && oy < ho else { continue }
-                        let src = col + r * w, dst = plane + oy * wo
-                        for ix in 0..<w {
-                            let ox = ix * stride - padding + kj
-                            if ox >= 0 && ox < wo { dst[ox] += src[ix] }
-                        }
-                    }
-                }
-            }
-        }
     }
 }

@@ -25,24 +25,40 @@ struct WinogradConv3x3 {
     }
 
     /// A convolution's weights in both transforms (Tile.two's U and Tile.four's), made once
-    /// at load: which one runs depends on the size of each input. With bf16 products,
-    /// Tile.two's U is rounded to bfloat16 (the products need an even input channel count)
-    /// and Tile.four's stays fp32: F(4x4)'s larger transform constants turn bf16's rounding
-    /// into 5-9 times the error of a direct bf16 convolution (bench/winograd_bf16.py;
-    /// several percent of the output in OpsTests.winograd), F(2x2)'s into 1.5 times.
+    /// at load: which one runs depends on the size of each input. fp32 products run on our
+    /// AVX-512 kernel with U packed here (PackedGEMM), else OpenBLAS's sgemm. With bf16
+    /// products, Tile.two's U is rounded to bfloat16 (the products need an even input
+    /// channel count) and Tile.four's stays fp32: F(4x4)'s larger transform constants turn
+    /// bf16's rounding into 5-9 times the error of a direct bf16 convolution
+    /// (bench/winograd_bf16.py; several percent of the output in OpsTests.winograd), F(2x2)'s
+    /// into 1.5 times.
     struct Weights: Sendable {
+        /// One tile's U [points][Cout][Cin], in the form its products take.
         enum Transformed: Sendable {
-            case fp32(two: [Float], four: [Float])
-            case bf16(two: [UInt16], four: [Float])
+            case openblas([Float])
+            /// Each point's [Cout x Cin] packed by PackedGEMM.pack, one after another.
+            case packed([Float])
+            case bf16([UInt16])
         }
 
-        let transformed: Transformed
+        let two: Transformed, four: Transformed
 
-        init(_ weight: [Float], outChannels: Int, inChannels: Int, precision: Precision = .fp32) {
+        /// `packed`: fp32 products on PackedGEMM (only where it is available) or OpenBLAS.
+        init(_ weight: [Float], outChannels: Int, inChannels: Int, precision: Precision = .fp32,
+             packed: Bool = PackedGEMM.available) {
+            func fp32(_ u: [Float]) -> Transformed {
+                guard packed else { return .openblas(u) }
+                let pairs = outChannels * inChannels
+                return .packed(u.withUnsafeBufferPointer { u in
+                    (0..<(u.count / pairs)).flatMap { e in
+                        PackedGEMM.pack(u.baseAddress! + e * pairs, m: outChannels, k: inChannels)
+                    }
+                })
+            }
             let two = WinogradConv3x3.transformWeights(weight, outChannels: outChannels, inChannels: inChannels, tile: .two)
             let four = WinogradConv3x3.transformWeights(weight, outChannels: outChannels, inChannels: inChannels, tile: .four)
-            transformed = precision == .bf16 && inChannels % 2 == 0
-                ? .bf16(two: BF16.round(two), four: four) : .fp32(two: two, four: four)
+            self.two = precision == .bf16 && inChannels % 2 == 0 ? .bf16(BF16.round(two)) : fp32(two)
+            self.four = fp32(four)
         }
     }
 
@@ -94,15 +110,13 @@ struct WinogradConv3x3 {
     // MARK: The convolution
 
     func apply(padded x: Tensor, weights: Weights, bias: [Float], threads: Int, threading: Threading) -> Tensor {
-        switch weights.transformed {
-        case let .fp32(two, four):
-            return apply(padded: x, transformedWeight: tile == .two ? two : four, bias: bias, threads: threads,
-                         threading: threading)
-        case let .bf16(two, four):
-            guard tile == .two else {
-                return apply(padded: x, transformedWeight: four, bias: bias, threads: threads, threading: threading)
-            }
-            return apply(padded: x, bf16Weight: two, bias: bias, threads: threads)
+        switch tile == .two ? weights.two : weights.four {
+        case let .openblas(u):
+            return apply(padded: x, transformedWeight: u, bias: bias, threads: threads, threading: threading)
+        case let .packed(u):
+            return apply(padded: x, packedWeight: u, bias: bias, threads: threads)
+        case let .bf16(u):
+            return apply(padded: x, bf16Weight: u, bias: bias, threads: threads)
         }
     }
 
@@ -120,6 +134,23 @@ struct WinogradConv3x3 {
                     Parallel.forRanges(tile.points, threads: threads) { range in for e in range { products(e) } }
                 } else {
                     for e in 0..<tile.points { products(e) }
+                }
+            }
+        }
+    }
+
+    /// The same on PackedGEMM (U packed at load, V written in its panels by the input
+    /// transform), the points split across threads.
+    func apply(padded x: Tensor, packedWeight u: [Float], bias: [Float], threads: Int) -> Tensor {
+        let cin = x.channels, cout = outChannels, perPoint = u.count / tile.points
+        return transform(padded: x, bias: bias, threads: threads, layout: .panels) { v, m, count in
+            let step = Layout.panels.pointStride(channels: cin, count: count)
+            u.withUnsafeBufferPointer { u in
+                Parallel.forRanges(tile.points, threads: threads) { range in
+                    for e in range {
+                        pirec_gemm(u.baseAddress! + e * perPoint, cout, cin, v + e * step, count,
+                                   m + e * cout * count, count)
+                    }
                 }
             }
         }
@@ -145,9 +176,22 @@ struct WinogradConv3x3 {
         }
     }
 
-    /// The transforms around the products: V = B^T d B of each chunk of tiles into v
-    /// [points][Cin][count], `products` fills m [points][Cout][count], then Y = A^T m A + bias.
-    private func transform(padded x: Tensor, bias: [Float], threads: Int,
+    /// How the input transform lays out V, a chunk of `count` tiles.
+    enum Layout {
+        /// [points][Cin][count]: a row of tiles a channel (OpenBLAS's B, pirec_bf16_pack's).
+        case rows
+        /// [points][ceil(count / 32)][Cin][32]: PackedGEMM's panels of 32 tiles, zero past count.
+        case panels
+
+        /// The floats between two points' V.
+        func pointStride(channels: Int, count: Int) -> Int {
+            channels * (self == .rows ? count : (count + 31) / 32 * 32)
+        }
+    }
+
+    /// The transforms around the products: V = B^T d B of each chunk of tiles into v (laid
+    /// out as `layout`), `products` fills m [points][Cout][count], then Y = A^T m A + bias.
+    private func transform(padded x: Tensor, bias: [Float], threads: Int, layout: Layout = .rows,
                            products: (_ v: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>, _ count: Int) -> Void)
         -> Tensor {
         let d = dilation, cin = x.channels, cout = outChannels
@@ -156,7 +200,7 @@ struct WinogradConv3x3 {
         let tilesY = ho / size, tilesX = wo / size, tiles = tilesY * tilesX
         let perTile = points * (cin + cout) * MemoryLayout<Float>.size
         let chunk = max(tilesX, min(tiles, WinogradConv3x3.chunkBytes / perTile) / tilesX * tilesX)
-        let v = UnsafeMutablePointer<Float>.allocate(capacity: points * cin * chunk)
+        let v = UnsafeMutablePointer<Float>.allocate(capacity: points * layout.pointStride(channels: cin, count: chunk))
         let m = UnsafeMutablePointer<Float>.allocate(capacity: points * cout * chunk)
         defer {
             v.deallocate()
@@ -179,20 +223,30 @@ struct WinogradConv3x3 {
                         inputOffset[t] = y0 * x.width + x0
                         outputOffset[t] = y0 * wo + x0
                     }
-                    // Eight tiles of one tile row go together where their inputs lie inside the row.
+                    // Eight tiles of one tile row go together where their inputs lie inside the row
+                    // (and their V in one panel).
                     var t = 0
                     while t < count {
                         let q = (first + t) % tilesX
                         let together = (d == 1 || d == 2) && q % 8 == 0 && t + 8 <= count && q + 8 <= tilesX
-                            && inputOffset[t] % x.width + reach <= x.width
+                            && inputOffset[t] % x.width + reach <= x.width && t % 32 <= 24
                         eight[t] = together ? 1 : 0
                         t += together ? 8 : 1
                     }
-                    // Input transform: V[e][ci][t] = (B^T d B)[e].
+                    // Input transform: V[e][ci][t] = (B^T d B)[e], in rows or in panels.
+                    let step = layout.pointStride(channels: cin, count: count)
+                    let (row, panel) = layout == .rows ? (count, 32) : (32, cin * 32)
                     Parallel.forRanges(cin, threads: threads) { channels in
                         for c in channels {
                             pirec_winograd_input(size, src + c * x.height * x.width, x.width, d, inputOffset, eight,
-                                                 count, v + c * count, cin * count)
+                                                 count, v + c * row, step, panel)
+                            // The last panel's columns past count (read by the products, not stored).
+                            if layout == .panels && count % 32 != 0 {
+                                for e in 0..<points {
+                                    (v + e * step + count / 32 * panel + c * 32 + count % 32)
+                                        .initialize(repeating: 0, count: 32 - count % 32)
+                                }
+                            }
                         }
                     }
                     products(v, m, count)
