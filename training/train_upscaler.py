@@ -28,6 +28,7 @@ Swift plugin.
 
 import argparse
 import copy
+import hashlib
 import json
 import math
 import os
@@ -109,12 +110,15 @@ def generator_styled(colour, net, scale):
 class StyledPairs:
     """Training tiles whose low-resolution version went through the shipped generator (the
     reduction as its colour domain, its Canny edges as the edge map): the pictures the chain
-    hands the upscaler, paired with the clean render. Made once per scale and kept in
-    DATA/styled-xS.npz (`count` tiles drawn with `seed`)."""
+    hands the upscaler, paired with the clean render. Made once per scale and generator and
+    kept in DATA/styled-xS-HASH.npz (`count` tiles drawn with `seed`; HASH: the start of the
+    generator file's SHA-256, so a new generator makes new pictures)."""
 
     def __init__(self, tiles, scale, data, generator, count=4000, seed=7):
         self.tiles, self.scale = tiles, scale
-        path = os.path.join(data, f"styled-x{scale}.npz")
+        with open(generator, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()[:12]
+        path = os.path.join(data, f"styled-x{scale}-{digest}.npz")
         if not os.path.exists(path):
             self.make(path, generator, count, seed)
         saved = np.load(path)
