@@ -14,7 +14,7 @@ public final class NetworkStep: PluginState {
         .choice("threading", Threading.self, default: .engine,
                       "who splits matrix products across threads (BENCHMARKS.md: engine is faster here)"),
         .choice("precision", Precision.self, default: .fp32,
-                "fp32, or bf16 products where they stay accurate (CPUs with AVX512_BF16; about 12 % faster, BENCHMARKS.md), or auto: bf16 where the CPU has it"),
+                "fp32, or bf16 products where they stay accurate (CPUs with AVX512_BF16; 6-22 % faster on the shipped models, BENCHMARKS.md), or auto: bf16 where the CPU has it"),
         .choice("ensemble", Ensemble.self, default: .none,
                 "none, or flip: also run on the mirror image and average the two (better pictures, twice the time)"),
     ]
