@@ -11,6 +11,9 @@ public struct Executor {
     /// columns (transposed convolutions) rounded to bfloat16, by name, where their inner
     /// dimension is even (as the kernel pairs it).
     let bf16Weights: [String: [UInt16]]
+    /// The (transposed) convolutions whose output goes straight into an instance norm: their
+    /// bias is not added, since the norm subtracts each channel's mean, bias and all.
+    let normalized: Set<String>
 
     /// `precision` fp32 or bf16 (resolved): what the matrix products compute in (bf16: the
     /// im2col products and the F(2x2) Winograd products; F(4x4)'s stay fp32, see
@@ -42,7 +45,17 @@ public struct Executor {
         }
         winogradWeights = transformed
         bf16Weights = rounded
+        normalized = Set(zip(graph.ops, graph.ops.dropFirst()).compactMap { op, next in
+            guard case .instanceNorm = next else { return nil }
+            switch op {
+            case let .conv(name, _, _, _, _, _, _), let .convTranspose(name, _, _, _, _): return name
+            default: return nil
+            }
+        })
     }
+
+    /// A convolution's bias, or none where an instance norm cancels it.
+    private func bias(_ name: String) -> [Float] { normalized.contains(name) ? [] : weights[name + ".bias"]! }
 
     /// Runs the graph on `threads` threads: the engine's own loops, and the matrix products
     /// split by the engine or by OpenBLAS (`threading`; OpenBLAS's setting is process-wide).
@@ -58,11 +71,11 @@ public struct Executor {
             case let .conv(name, outChannels, kernel, stride, padding, dilation, reflect):
                 let conv = Conv2D(outChannels: outChannels, kernel: kernel, stride: stride, padding: padding,
                                   dilation: dilation, paddingMode: reflect ? .reflect : .zeros)
-                x = conv.apply(x, weight: weights[name + ".weight"]!, bias: weights[name + ".bias"]!, threads: threads,
+                x = conv.apply(x, weight: weights[name + ".weight"]!, bias: bias(name), threads: threads,
                                threading: threading, winograd: winogradWeights[name], bf16Weight: bf16Weights[name])
             case let .convTranspose(name, outChannels, kernel, stride, padding):
                 let conv = ConvTranspose2D(outChannels: outChannels, kernel: kernel, stride: stride, padding: padding)
-                x = conv.apply(x, weight: weights[name + ".weight"]!, bias: weights[name + ".bias"]!, threads: threads,
+                x = conv.apply(x, weight: weights[name + ".weight"]!, bias: bias(name), threads: threads,
                                threading: threading, bf16Weight: bf16Weights[name])
             case let .instanceNorm(relu):
                 InstanceNorm.apply(&x, relu: relu, threads: threads)

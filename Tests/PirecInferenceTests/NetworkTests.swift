@@ -194,6 +194,21 @@ func expectModelRefusal<Model>(_ path: String, _ fragment: String, _ load: (Stri
         #expect(difference <= 2e-4, "\(input): max |ours - expected| = \(difference)")
     }
 
+    /// The biases an instance norm cancels are not added: every convolution of the generator
+    /// but its last (the parity tests above show the pictures stay PyTorch's); the upscaler
+    /// has no norms, so all of its biases are added.
+    @Test func biasesBeforeAnInstanceNormAreLeftOut() {
+        func executor(_ graph: Graph) -> Executor {
+            Executor(graph: graph, weights: Dictionary(uniqueKeysWithValues: graph.parameters.map {
+                ($0.name, [Float](repeating: 0.1, count: $0.shape.reduce(1, *)))
+            }))
+        }
+        let generator = Graph.generator(width: 8, blocks: 2)
+        let convolutions = generator.parameters.compactMap { $0.name.hasSuffix(".weight") ? String($0.name.dropLast(7)) : nil }
+        #expect(executor(generator).normalized == Set(convolutions).subtracting(["decoder.9"]))
+        #expect(executor(Graph.upscaler(scale: 2, width: 8, blocks: 1)).normalized.isEmpty)
+    }
+
     @Test func aResidualNetworkWithAZeroLastLayerPassesItsInputThrough() throws {
         let model = try GeneratorModel(path: try NetworkTests.residualSmall(TestPaths.temporaryFolder(), zeroLast: true))
         let x = try cases.tensor("small.random36x44.input")

@@ -1,6 +1,6 @@
 // Conv2D: 2-D convolution (cross-correlation, as PyTorch) by im2col and one sgemm per tile
 // of output rows, so scratch memory stays bounded at any image size.
-// Shapes: input [Cin, H, W], weight [Cout, Cin, kH, kW], bias [Cout] -> output
+// Shapes: input [Cin, H, W], weight [Cout, Cin, kH, kW], bias [Cout] or none (empty) -> output
 // [Cout, Ho, Wo], Ho = (H + 2p - d(kH - 1) - 1) / s + 1 (likewise Wo). Padding is zeros (as
 // Conv2d's own) or a reflection (a ReflectionPad2d folded into the convolution). 3x3
 // stride-1 convolutions run as Winograd (WinogradConv3x3.swift: F(4x4, 3x3) or F(2x2, 3x3)); three output channels
@@ -98,7 +98,8 @@ struct Conv2D {
 
     /// Three output channels (the network's last layer): a direct convolution over a padded
     /// copy, rows split across threads.
-    private func direct3(_ x: Tensor, weight: [Float], bias: [Float], threads: Int) -> Tensor {
+    private func direct3(_ x: Tensor, weight: [Float], bias given: [Float], threads: Int) -> Tensor {
+        let bias = given.isEmpty ? [0, 0, 0] : given
         let padded = padding == 0 ? x : paddingMode == .reflect
             ? ReflectionPad.apply(x, padding: padding, threads: threads) : ZeroPad.apply(x, padding: padding, threads: threads)
         let (ho, wo) = outputSize(x.height, x.width)

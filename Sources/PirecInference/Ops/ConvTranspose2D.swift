@@ -1,6 +1,6 @@
 // ConvTranspose2D: transposed convolution (PyTorch's ConvTranspose2d) as one sgemm per tile
 // of input rows, columns = weightᵀ · input, then a scatter-add of the columns (col2im).
-// Shapes: input [Cin, H, W], weight [Cin, Cout, k, k], bias [Cout] -> output [Cout, Ho, Wo],
+// Shapes: input [Cin, H, W], weight [Cin, Cout, k, k], bias [Cout] or none (empty) -> output [Cout, Ho, Wo],
 // Ho = (H - 1) s - 2p + k (likewise Wo).
 
 import CPirecNetworkKernels

@@ -8,7 +8,7 @@
 // and reads input rows y + d r, which is the same as running the 3x3 convolution on each of
 // the d x d polyphase sub-images.
 // Shapes: padded input [Cin, Ho + 2d, Wo + 2d] (valid convolution), weight [Cout, Cin, 3, 3],
-// bias [Cout] -> [Cout, Ho, Wo]; needs Ho and Wo to be multiples of (tile size) x d.
+// bias [Cout] or none (empty) -> [Cout, Ho, Wo]; needs Ho and Wo to be multiples of (tile size) x d.
 // The input and output transforms (B^T d B, A^T m A) are C (pirec_winograd.c), compiled per
 // instruction set; the weights' (G g G^T) is here, once at load.
 import CPirecNetworkKernels
@@ -253,8 +253,8 @@ struct WinogradConv3x3 {
                     // Output transform: Y = A^T m A + bias.
                     Parallel.forRanges(cout, threads: threads) { channels in
                         for co in channels {
-                            pirec_winograd_output(size, m + co * count, cout * count, count, bias[co], dst + co * ho * wo,
-                                                  wo, d, outputOffset)
+                            pirec_winograd_output(size, m + co * count, cout * count, count, bias.isEmpty ? 0 : bias[co],
+                                                  dst + co * ho * wo, wo, d, outputOffset)
                         }
                     }
                     first += count
