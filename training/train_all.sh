@@ -5,6 +5,7 @@
 #   training/train_all.sh [RUNS_DIR] [IMITATION] [GENERATING] [RESIDUAL_GENERATING] [REFINEMENT]
 #                         [FINE_TUNE_GENERATOR] [FINE_TUNE_REFINER] [WIDE_GENERATOR] [LONG_GENERATOR]
 #                         [WIDE_REFINER] [COLOUR_REFINER] [SSIM_GENERATOR] [SSIM_REFINER] [JOINT]
+#                         [WIDE_JOINT]
 # 1. imitation: edge + ground truth under free-form masks -> ground truth
 # 2. generating: edge + colour domain -> ground truth (direct output), from imitation
 # 3. generating, residual: the same network predicting a correction to the colour domain,
@@ -29,6 +30,8 @@
 #    generator's pictures of another 1,500 training pictures (--seed 2 picks them).
 # 12. (wave 8) generator and refiner together, end to end (--joint): the refiner reads the
 #    generator's picture of each batch as both learn, on all the training pictures.
+# 13. (wave 9) the refiner widened from 32 to 48 channels (computing the same function),
+#    then both together again with the generator's own loss at half weight (--joint 0.5).
 # models/emoji/MODEL_CARD.md says which minutes made the shipped weights.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,6 +49,7 @@ colour_refiner=${11:-55}
 ssim_generator=${12:-60}
 ssim_refiner=${13:-68}
 joint=${14:-100}
+wide_joint=${15:-85}
 width=${WIDTH:-32}
 blocks=${BLOCKS:-4}
 jemalloc=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
@@ -112,5 +116,11 @@ python3 training/train.py --phase refinement --run "$runs/joint" --resume-state 
     --residual --with-color --minutes "$joint_end" --lr 1e-4 --lr-end 1e-5 --lr-from-minutes "$ssim_ref_end" \
     --crop 64 --crop-minutes "$(awk -v e="$joint_end" 'BEGIN { print e - 7 }')" --gan-after-minutes "$joint_end" \
     --ssim 0.3 --state-ema-only
+# Wave 9: the refiner widened to 48, both end to end again (the generator's minutes 410 -> 495).
+wide_joint_end=$(awk -v a="$joint_end" -v b="$wide_joint" 'BEGIN { print a + b }')
+python3 training/train.py --phase refinement --run "$runs/w9" --resume-state "$state" --joint 0.5 --joint-lr 0.5 \
+    --widen 48 --residual --with-color --minutes "$wide_joint_end" --lr 8e-5 --lr-end 1e-5 \
+    --lr-from-minutes "$joint_end" --crop 64 --crop-minutes "$(awk -v e="$wide_joint_end" 'BEGIN { print e - 6 }')" \
+    --gan-after-minutes "$wide_joint_end" --ssim 0.3 --state-ema-only
 python3 training/export.py "$state/generating.safetensors" models/emoji/generator.safetensors
 python3 training/export.py "$state/refinement.safetensors" models/emoji/refiner.safetensors
