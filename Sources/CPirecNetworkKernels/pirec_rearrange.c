@@ -49,7 +49,7 @@ struct geometry {
     int reflect;
 };
 
-/* Row r of im2col's matrix row (c, i, j) for output row oy: the wo samples
+/* The part of im2col's matrix row (c, i, j) for output row oy: the wo samples
  * x[c][oy s - p + i d][ox s - p + j d], reflected or 0 outside the plane. Inlined into each
  * clone. */
 static inline __attribute__((always_inline)) void gather(const float *x, const struct geometry *g, size_t c,

@@ -40,8 +40,7 @@ struct Conv2D {
     func apply(_ x: Tensor, weight: [Float], bias: [Float], threads: Int = 1, threading: Threading = .openblas,
                winograd: WinogradConv3x3.Weights? = nil, bf16Weight: [UInt16]? = nil) -> Tensor {
         if let u = winograd, let tile = winogradTile(channels: x.channels, x.height, x.width) {
-            let padded = padding == 0 ? x : paddingMode == .reflect
-                ? ReflectionPad.apply(x, padding: padding, threads: threads) : ZeroPad.apply(x, padding: padding, threads: threads)
+            let padded = paddedCopy(of: x, threads: threads)
             return WinogradConv3x3(outChannels: outChannels, dilation: dilation, tile: tile)
                 .apply(padded: padded, weights: u, bias: bias, threads: threads, threading: threading)
         }
@@ -96,12 +95,18 @@ struct Conv2D {
         }
     }
 
+    /// x with this convolution's padding, for the paths that run on a padded copy.
+    private func paddedCopy(of x: Tensor, threads: Int) -> Tensor {
+        guard padding > 0 else { return x }
+        return paddingMode == .reflect
+            ? ReflectionPad.apply(x, padding: padding, threads: threads) : ZeroPad.apply(x, padding: padding, threads: threads)
+    }
+
     /// Three output channels (the network's last layer): a direct convolution over a padded
     /// copy, rows split across threads.
     private func direct3(_ x: Tensor, weight: [Float], bias given: [Float], threads: Int) -> Tensor {
         let bias = given.isEmpty ? [0, 0, 0] : given
-        let padded = padding == 0 ? x : paddingMode == .reflect
-            ? ReflectionPad.apply(x, padding: padding, threads: threads) : ZeroPad.apply(x, padding: padding, threads: threads)
+        let padded = paddedCopy(of: x, threads: threads)
         let (ho, wo) = outputSize(x.height, x.width)
         return Tensor(channels: 3, height: ho, width: wo) { out in
             padded.data.withUnsafeBufferPointer { input in
