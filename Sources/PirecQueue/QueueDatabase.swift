@@ -2,7 +2,8 @@
 // plain threads, as the daemon's loop and its workers are: `blocking` runs one async
 // operation and waits for it, at most `timeout` (the pool waits for a connection without
 // end while the server is down; the queue must hear "unavailable" instead). The pool runs
-// in its own task from `init` to `close`. Every task here runs on a thread of the
+// in its own task until `close`; an operation that does not answer in time leaves its pool
+// behind for a fresh one (see `blocking`). Every task here runs on a thread of the
 // database's own (ThreadExecutor), never on Swift's cooperative pool.
 import Dispatch
 import Glibc
@@ -12,22 +13,34 @@ import PostgresNIO
 import Synchronization
 
 public final class QueueDatabase: Sendable {
-    public let client: PostgresClient
     let logger: Logger
     /// How long one operation may wait for the server.
     let timeout: Duration
-    private let runner: Task<Void, Never>
+    private let configuration: PostgresClient.Configuration
     private let executor = ThreadExecutor(name: "pirec-queue-db")
+    /// The pool operations go to; replaced when one of them got no answer in time.
+    private let pool: Mutex<Pool>
+
+    /// One PostgresClient and the task that runs it.
+    private struct Pool: Sendable {
+        let client: PostgresClient
+        let runner: Task<Void, Never>
+    }
 
     public init(configuration: PostgresClient.Configuration, logger: Logger, timeout: Duration = .seconds(10)) {
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        self.client = client
+        self.configuration = configuration
         self.logger = logger
         self.timeout = timeout
-        runner = Task(executorPreference: executor) { await client.run() }
+        pool = Mutex(Self.start(configuration, logger: logger, on: executor))
     }
 
     deinit { executor.stop() }
+
+    private static func start(_ configuration: PostgresClient.Configuration, logger: Logger,
+                              on executor: ThreadExecutor) -> Pool {
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        return Pool(client: client, runner: Task(executorPreference: executor) { await client.run() })
+    }
 
     /// The pool for a `queue:` block; the password, if the server asks for one, comes from
     /// PGPASSFILE or ~/.pgpass (`environment` is the process's).
@@ -50,36 +63,53 @@ public final class QueueDatabase: Sendable {
 
     /// Closes every connection; calls after it fail.
     public func close() {
+        let runner = pool.withLock { $0.runner }
         runner.cancel()
-        _ = try? blocking { _ in await self.runner.value }
+        let done = DispatchSemaphore(value: 0)
+        Task(executorPreference: executor) {
+            await runner.value
+            done.signal()
+        }
+        _ = done.wait(timeout: deadline)
+    }
+
+    /// `timeout` from now.
+    private var deadline: DispatchTime {
+        let (seconds, attoseconds) = timeout.components
+        return .now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
     }
 
     /// Runs `body` on the pool and waits for its result, throwing `QueueUnavailable` after
     /// `timeout`. Call it from a thread that is not the database's own (it blocks the
     /// calling thread).
+    ///
+    /// The wait is bounded here, on the calling thread, and not by a timer racing the
+    /// operation in a task group: a group waits for all its children, and after a server
+    /// restart under load postgres-nio's pool was seen to leave an operation suspended for
+    /// good, deaf to cancellation, with the host's only dispatcher thread waiting on it.
+    /// Such a pool gets no more work: the operation is cancelled and left behind with it,
+    /// and a fresh pool takes over (during a real outage that is one new, empty pool per
+    /// timeout: cheap).
     public func blocking<T: Sendable>(_ body: @escaping @Sendable (PostgresClient) async throws -> T) throws -> T {
         let outcome = Outcome<T>()
         let done = DispatchSemaphore(value: 0)
-        let (client, timeout) = (client, timeout)
-        Task(executorPreference: executor) {
+        let current = pool.withLock { $0 }
+        let operation = Task(executorPreference: executor) {
             let result: Result<T, any Error>
-            do {
-                result = .success(try await withThrowingTaskGroup(of: T.self) { group in
-                    group.addTask { try await body(client) }
-                    group.addTask {
-                        try await Task.sleep(for: timeout)
-                        throw QueueUnavailable(reason: "no answer from the database within \(timeout)")
-                    }
-                    defer { group.cancelAll() }
-                    return try await group.next()!
-                })
-            } catch {
-                result = .failure(error)
-            }
+            do { result = .success(try await body(current.client)) } catch { result = .failure(error) }
             outcome.result.withLock { $0 = result }
             done.signal()
         }
-        done.wait()
+        guard done.wait(timeout: deadline) == .success else {
+            operation.cancel()
+            let replaced = pool.withLock { state -> Pool? in
+                guard state.client === current.client else { return nil }  // replaced already
+                defer { state = Self.start(configuration, logger: logger, on: executor) }
+                return state
+            }
+            replaced?.runner.cancel()
+            throw QueueUnavailable(reason: "no answer from the database within \(timeout)")
+        }
         return try outcome.result.withLock { $0! }.get()
     }
 

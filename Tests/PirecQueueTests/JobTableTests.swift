@@ -1,8 +1,8 @@
 // The shared queue's SQL on a real PostgreSQL (a throw-away server from Debian's package):
 // migrations run by several hosts at once and from an old schema, every job claimed exactly
 // once by many concurrent claimers, a lapsed lease taken over (and the old holder's result
-// refused), a job given up after max_attempts, and calls that answer while every thread of
-// Swift's cooperative pool is blocked.
+// refused), a job given up after max_attempts, calls that answer while every thread of
+// Swift's cooperative pool is blocked, and a call that never answers given up in time.
 import Foundation
 import Logging
 import PirecQueue
@@ -78,6 +78,28 @@ import Testing
         #expect(try QueueSchema.migrate(db) == 0)
         #expect(try QueueSchema.version(db) == QueueSchema.current)
         #expect(ContinuousClock.now - started < .seconds(30))
+    }
+
+    /// An operation that never answers and does not heed cancellation (postgres-nio's pool
+    /// left one so after a server restart under load, and the host's dispatcher waited on it
+    /// for good) holds its caller for the timeout only; the next operation is answered.
+    @Test func anOperationThatNeverAnswersHoldsItsCallerForTheTimeoutOnly() throws {
+        let db = QueueDatabase(configuration: .init(unixSocketPath: server.socketPath, username: server.user,
+                                                    password: nil, database: server.database),
+                               logger: logger, timeout: .seconds(2))
+        defer { db.close() }
+        let outcome = Mutex<Result<Void, any Error>?>(nil)
+        let released = DispatchSemaphore(value: 0)
+        Thread {
+            let result = Result { try db.blocking { _ in await withUnsafeContinuation { (_: UnsafeContinuation<Void, Never>) in } } }
+            outcome.withLock { $0 = result }
+            released.signal()
+        }.start()
+        // 2 s is the timeout; 30 s only so that a loaded machine does not fail it.
+        try #require(released.wait(timeout: .now() + 30) == .success, "the caller is still held")
+        #expect(throws: QueueUnavailable.self) { try outcome.withLock { $0! }.get() }
+        #expect(try QueueSchema.migrate(db) == 0)
+        #expect(try QueueSchema.version(db) == QueueSchema.current)
     }
 
     @Test func anOldSchemaIsMigrated() async throws {
