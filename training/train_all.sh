@@ -5,7 +5,7 @@
 #   training/train_all.sh [RUNS_DIR] [IMITATION] [GENERATING] [RESIDUAL_GENERATING] [REFINEMENT]
 #                         [FINE_TUNE_GENERATOR] [FINE_TUNE_REFINER] [WIDE_GENERATOR] [LONG_GENERATOR]
 #                         [WIDE_REFINER] [COLOUR_REFINER] [SSIM_GENERATOR] [SSIM_REFINER] [JOINT]
-#                         [WIDE_JOINT]
+#                         [WIDE_JOINT] [LIGHT_JOINT]
 # 1. imitation: edge + ground truth under free-form masks -> ground truth
 # 2. generating: edge + colour domain -> ground truth (direct output), from imitation
 # 3. generating, residual: the same network predicting a correction to the colour domain,
@@ -32,6 +32,8 @@
 #    generator's picture of each batch as both learn, on all the training pictures.
 # 13. (wave 9) the refiner widened from 32 to 48 channels (computing the same function),
 #    then both together again with the generator's own loss at half weight (--joint 0.5).
+# 14. (wave 10) both together again, the generator's own loss at a quarter (--joint 0.25),
+#    a lower cosine (4e-5 -> 8e-6).
 # models/emoji/MODEL_CARD.md says which minutes made the shipped weights.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,6 +52,7 @@ ssim_generator=${12:-60}
 ssim_refiner=${13:-68}
 joint=${14:-100}
 wide_joint=${15:-85}
+light_joint=${16:-95}
 width=${WIDTH:-32}
 blocks=${BLOCKS:-4}
 jemalloc=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
@@ -122,5 +125,11 @@ python3 training/train.py --phase refinement --run "$runs/w9" --resume-state "$s
     --widen 48 --residual --with-color --minutes "$wide_joint_end" --lr 8e-5 --lr-end 1e-5 \
     --lr-from-minutes "$joint_end" --crop 64 --crop-minutes "$(awk -v e="$wide_joint_end" 'BEGIN { print e - 6 }')" \
     --gan-after-minutes "$wide_joint_end" --ssim 0.3 --state-ema-only
+# Wave 10: the generator held a quarter to its own loss, a lower cosine (its minutes 495 -> 590).
+light_joint_end=$(awk -v a="$wide_joint_end" -v b="$light_joint" 'BEGIN { print a + b }')
+python3 training/train.py --phase refinement --run "$runs/w10" --resume-state "$state" --joint 0.25 --joint-lr 0.5 \
+    --residual --with-color --minutes "$light_joint_end" --lr 4e-5 --lr-end 8e-6 --lr-from-minutes "$wide_joint_end" \
+    --crop 64 --crop-minutes "$(awk -v e="$light_joint_end" 'BEGIN { print e - 6 }')" \
+    --gan-after-minutes "$light_joint_end" --ssim 0.3 --state-ema-only
 python3 training/export.py "$state/generating.safetensors" models/emoji/generator.safetensors
 python3 training/export.py "$state/refinement.safetensors" models/emoji/refiner.safetensors
