@@ -25,6 +25,8 @@ public final class QueueDatabase: Sendable {
     private struct Pool: Sendable {
         let client: PostgresClient
         let runner: Task<Void, Never>
+        /// Set by `close`: no fresh pool replaces this one.
+        var closed = false
     }
 
     public init(configuration: PostgresClient.Configuration, logger: Logger, timeout: Duration = .seconds(10)) {
@@ -63,7 +65,10 @@ public final class QueueDatabase: Sendable {
 
     /// Closes every connection; calls after it fail.
     public func close() {
-        let runner = pool.withLock { $0.runner }
+        let runner = pool.withLock { state in
+            state.closed = true
+            return state.runner
+        }
         runner.cancel()
         let done = DispatchSemaphore(value: 0)
         Task(executorPreference: executor) {
@@ -103,7 +108,7 @@ public final class QueueDatabase: Sendable {
         guard done.wait(timeout: deadline) == .success else {
             operation.cancel()
             let replaced = pool.withLock { state -> Pool? in
-                guard state.client === current.client else { return nil }  // replaced already
+                guard state.client === current.client, !state.closed else { return nil }  // replaced already
                 defer { state = Self.start(configuration, logger: logger, on: executor) }
                 return state
             }
