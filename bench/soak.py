@@ -152,9 +152,8 @@ def main():
         if rest_after_warm_up is None and now - start - paused > args.warm_up * 60:
             drain(120)
             rest_after_warm_up = at_rest(daemon.pid)
-            paused += time.time() - now
-            next_sample += time.time() - now
-            next_reload += time.time() - now
+            stood = time.time() - now
+            paused, next_sample, next_reload = paused + stood, next_sample + stood, next_reload + stood
             continue
         while dropped < (now - start - paused) * args.rate:
             name = f"f{dropped:06d}.png"

@@ -70,12 +70,7 @@ public final class QueueDatabase: Sendable {
             return state.runner
         }
         runner.cancel()
-        let done = DispatchSemaphore(value: 0)
-        Task(executorPreference: executor) {
-            await runner.value
-            done.signal()
-        }
-        _ = done.wait(timeout: deadline)
+        _ = try? blocking { _ in await runner.value }  // closed: a timeout here starts no pool
     }
 
     /// `timeout` from now.
