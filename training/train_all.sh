@@ -5,7 +5,7 @@
 #   training/train_all.sh [RUNS_DIR] [IMITATION] [GENERATING] [RESIDUAL_GENERATING] [REFINEMENT]
 #                         [FINE_TUNE_GENERATOR] [FINE_TUNE_REFINER] [WIDE_GENERATOR] [LONG_GENERATOR]
 #                         [WIDE_REFINER] [COLOUR_REFINER] [SSIM_GENERATOR] [SSIM_REFINER] [JOINT]
-#                         [WIDE_JOINT] [LIGHT_JOINT]
+#                         [WIDE_JOINT] [LIGHT_JOINT] [LIGHTER_JOINT]
 # 1. imitation: edge + ground truth under free-form masks -> ground truth
 # 2. generating: edge + colour domain -> ground truth (direct output), from imitation
 # 3. generating, residual: the same network predicting a correction to the colour domain,
@@ -34,6 +34,8 @@
 #    then both together again with the generator's own loss at half weight (--joint 0.5).
 # 14. (wave 10) both together again, the generator's own loss at a quarter (--joint 0.25),
 #    a lower cosine (4e-5 -> 8e-6).
+# 15. (wave 11) both together again, the generator's own loss at a tenth (--joint 0.1),
+#    a lower cosine still (3e-5 -> 6e-6).
 # models/emoji/MODEL_CARD.md says which minutes made the shipped weights.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,6 +55,7 @@ ssim_refiner=${13:-68}
 joint=${14:-100}
 wide_joint=${15:-85}
 light_joint=${16:-95}
+lighter_joint=${17:-115}
 width=${WIDTH:-32}
 blocks=${BLOCKS:-4}
 jemalloc=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
@@ -131,5 +134,11 @@ python3 training/train.py --phase refinement --run "$runs/w10" --resume-state "$
     --residual --with-color --minutes "$light_joint_end" --lr 4e-5 --lr-end 8e-6 --lr-from-minutes "$wide_joint_end" \
     --crop 64 --crop-minutes "$(awk -v e="$light_joint_end" 'BEGIN { print e - 6 }')" \
     --gan-after-minutes "$light_joint_end" --ssim 0.3 --state-ema-only
+# Wave 11: the generator held a tenth to its own loss, a lower cosine still (its minutes 590 -> 705).
+lighter_joint_end=$(awk -v a="$light_joint_end" -v b="$lighter_joint" 'BEGIN { print a + b }')
+python3 training/train.py --phase refinement --run "$runs/w11" --resume-state "$state" --joint 0.1 --joint-lr 0.5 \
+    --residual --with-color --minutes "$lighter_joint_end" --lr 3e-5 --lr-end 6e-6 --lr-from-minutes "$light_joint_end" \
+    --crop 64 --crop-minutes "$(awk -v e="$lighter_joint_end" 'BEGIN { print e - 6 }')" \
+    --gan-after-minutes "$lighter_joint_end" --ssim 0.3 --state-ema-only
 python3 training/export.py "$state/generating.safetensors" models/emoji/generator.safetensors
 python3 training/export.py "$state/refinement.safetensors" models/emoji/refiner.safetensors
